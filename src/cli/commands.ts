@@ -1,0 +1,9 @@
+// The subcommands of xen-domu. Add a command by importing its module here.
+export interface Command {
+  name: string;
+  summary: string;
+  /** returns the process exit code; may keep the process alive (a server) */
+  run(args: string[]): Promise<number>;
+}
+
+export const commands: Command[] = [];

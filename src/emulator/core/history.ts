@@ -1,0 +1,97 @@
+// The event log with checkpoints. The world at event N is the same whether it was
+// reached live, by replaying the log from a checkpoint, or by reverting from a later
+// event: this class is the only place that moves the world along the log.
+import type { EventBase } from './event';
+
+export interface Applier<W, E extends EventBase> {
+  apply(w: W, e: E): void;
+  revert(w: W, e: E): void;
+  clone(w: W): W;
+}
+
+export interface HistoryOptions {
+  /** events between two checkpoints; larger = less memory, slower far seeks */
+  checkpointEvery?: number;
+  /** keep no history at all (a long-running xenstored server); seek is then impossible */
+  noHistory?: boolean;
+}
+
+export class History<W, E extends EventBase> {
+  readonly events: E[] = [];
+  /** checkpoint[i] is the world after i * every events (checkpoint 0 = initial world) */
+  private readonly checkpoints: W[] = [];
+  private readonly every: number;
+  private readonly keep: boolean;
+  private pos = 0;
+  /** events discarded in no-history mode, so that positions stay absolute */
+  private dropped = 0;
+
+  constructor(private world: W, private readonly applier: Applier<W, E>, opts: HistoryOptions = {}) {
+    this.every = Math.max(16, opts.checkpointEvery ?? 8192);
+    this.keep = !opts.noHistory;
+    if (this.keep) this.checkpoints.push(applier.clone(world));
+  }
+
+  /** The current world (at `position`). Do not mutate it except through `append`. */
+  get state(): W { return this.world; }
+  /** Number of events applied to `state`. */
+  get position(): number { return this.pos; }
+  /** Number of events in the log (the live frontier). */
+  get length(): number { return this.dropped + this.events.length; }
+  get atFrontier(): boolean { return this.pos === this.length; }
+
+  event(i: number): E {
+    const e = this.events[i - this.dropped];
+    if (e === undefined) throw new RangeError(`no event #${i} (log holds ${this.dropped}..${this.length - 1})`);
+    return e;
+  }
+
+  /** Apply a new event at the frontier and log it. */
+  append(e: E): number {
+    if (this.pos !== this.length) throw new Error(`append at position ${this.pos} behind the frontier ${this.length}`);
+    this.applier.apply(this.world, e);
+    if (!this.keep) {
+      this.dropped++;
+      return this.pos++;
+    }
+    this.events.push(e);
+    const index = this.pos++;
+    if (this.pos % this.every === 0) this.checkpoints[this.pos / this.every] = this.applier.clone(this.world);
+    return index;
+  }
+
+  /** Move the world to `target` events applied (0..length). */
+  seek(target: number): void {
+    if (!this.keep) {
+      if (target !== this.pos) throw new Error('this session keeps no history: seek is impossible');
+      return;
+    }
+    if (target < 0 || target > this.length) throw new RangeError(`seek to ${target} outside 0..${this.length}`);
+    const distance = Math.abs(target - this.pos);
+    const ck = Math.floor(target / this.every);
+    const fromCheckpoint = target - ck * this.every;
+    if (distance > fromCheckpoint && this.checkpoints[ck] !== undefined) {
+      this.world = this.applier.clone(this.checkpoints[ck]);
+      this.pos = ck * this.every;
+    }
+    while (this.pos < target) this.applier.apply(this.world, this.events[this.pos++]);
+    while (this.pos > target) this.applier.revert(this.world, this.events[--this.pos]);
+  }
+
+  /** Drop every event after the current position (a new branch of history starts here). */
+  truncate(): void {
+    if (!this.keep) return;
+    this.events.length = this.pos;
+    this.checkpoints.length = Math.floor(this.pos / this.every) + 1;
+  }
+
+  /** Index of the nearest event in [from, to) (or (to, from] backwards) matching `pred`, or -1. */
+  find(from: number, to: number, pred: (e: E, i: number) => boolean): number {
+    if (to >= from) {
+      for (let i = Math.max(from, this.dropped); i < Math.min(to, this.length); i++) if (pred(this.events[i - this.dropped], i)) return i;
+    } else {
+      for (let i = Math.min(from, this.length - 1); i > to && i >= this.dropped; i--) if (pred(this.events[i - this.dropped], i)) return i;
+    }
+    return -1;
+  }
+}

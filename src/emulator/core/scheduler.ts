@@ -1,0 +1,162 @@
+// Actors run as generators on virtual time. A generator yields what it waits for; the
+// scheduler resumes it when that happens. Where several actors are ready at once (a race
+// on real hardware) the seeded Rng picks one, so a seed sweep explores interleavings and
+// one seed always replays the same one.
+import type { Rng } from './rng';
+
+export type Wait =
+  /** let virtual time pass */
+  | { readonly t: 'sleep'; readonly ns: number }
+  /** block until one of the keys is signalled (an event channel, a xenstore reply...) */
+  | { readonly t: 'signal'; readonly keys: readonly string[] }
+  /** stay ready but let other ready actors run first */
+  | { readonly t: 'yield' };
+
+export type Thread = Generator<Wait, void, void>;
+
+export const sleep = (ns: number): Wait => ({ t: 'sleep', ns });
+export const waitFor = (...keys: string[]): Wait => ({ t: 'signal', keys });
+export const yieldNow: Wait = { t: 'yield' };
+
+interface Task {
+  actor: number;
+  thread: Thread;
+  /** keys it blocks on, or null when ready or sleeping */
+  keys: readonly string[] | null;
+  done: boolean;
+}
+
+interface Timer { at: number; seq: number; task: Task }
+
+export interface Clock {
+  now(): number;
+  /** move virtual time forward (emits the clock event) */
+  advance(to: number): void;
+}
+
+export class Scheduler {
+  private ready: Task[] = [];
+  private readonly blocked = new Map<string, Set<Task>>();
+  private readonly timers: Timer[] = [];
+  private timerSeq = 0;
+  private live = 0;
+  /** actor whose step is running, 0 when none */
+  current = 0;
+
+  constructor(private readonly rng: Rng, private readonly clock: Clock) {}
+
+  spawn(actor: number, thread: Thread): void {
+    this.live++;
+    this.ready.push({ actor, thread, keys: null, done: false });
+  }
+
+  /** Wake every task blocked on `key`. Signals nobody waits for are lost, like an edge. */
+  signal(key: string): void {
+    const set = this.blocked.get(key);
+    if (set === undefined) return;
+    this.blocked.delete(key);
+    for (const task of set) {
+      if (task.keys === null) continue;
+      for (const k of task.keys) if (k !== key) this.blocked.get(k)?.delete(task);
+      task.keys = null;
+      this.ready.push(task);
+    }
+  }
+
+  /** True while anything can still run now or later. */
+  get busy(): boolean { return this.ready.length > 0 || this.timers.length > 0; }
+  /** Tasks that have not finished (blocked ones included). */
+  get alive(): number { return this.live; }
+  /** Keys some task is blocked on (for diagnosing a hang). */
+  waiting(): string[] { return [...this.blocked.keys()]; }
+
+  /**
+   * Run one step of one actor (up to its next yield). When nothing is ready, advance
+   * virtual time to the next timer. Returns false when the system is idle for good.
+   */
+  step(): boolean {
+    if (this.ready.length === 0) {
+      const t = this.popTimer();
+      if (t === undefined) return false;
+      if (t.at > this.clock.now()) this.clock.advance(t.at);
+      this.ready.push(t.task);
+      // timers due at the same instant become ready together, so the Rng orders them
+      while (this.timers.length > 0 && this.timers[0].at <= t.at) this.ready.push(this.popTimer()!.task);
+    }
+    const i = this.ready.length === 1 ? 0 : this.rng.below(this.ready.length);
+    const task = this.ready[i];
+    this.ready[i] = this.ready[this.ready.length - 1];
+    this.ready.pop();
+    this.resume(task);
+    return true;
+  }
+
+  private resume(task: Task): void {
+    this.current = task.actor;
+    let r: IteratorResult<Wait, void>;
+    try {
+      r = task.thread.next();
+    } finally {
+      this.current = 0;
+    }
+    if (r.done) {
+      task.done = true;
+      this.live--;
+      return;
+    }
+    const w = r.value;
+    switch (w.t) {
+      case 'yield':
+        this.ready.push(task);
+        break;
+      case 'sleep':
+        this.pushTimer({ at: this.clock.now() + Math.max(0, w.ns), seq: this.timerSeq++, task });
+        break;
+      case 'signal':
+        task.keys = w.keys;
+        for (const k of w.keys) {
+          let set = this.blocked.get(k);
+          if (set === undefined) this.blocked.set(k, (set = new Set()));
+          set.add(task);
+        }
+        break;
+    }
+  }
+
+  private pushTimer(t: Timer): void {
+    const h = this.timers;
+    h.push(t);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(h[i], h[p])) break;
+      [h[i], h[p]] = [h[p], h[i]];
+      i = p;
+    }
+  }
+
+  private popTimer(): Timer | undefined {
+    const h = this.timers;
+    if (h.length === 0) return undefined;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l], h[m])) m = l;
+        if (r < h.length && before(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function before(a: Timer, b: Timer): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}

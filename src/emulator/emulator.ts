@@ -1,0 +1,90 @@
+// The emulator: one world, its event log, and the scheduler that runs actors on virtual
+// time. The debug adapter and the headless runner drive it; drivers only ever emit events.
+import type { ActorKind } from './core/actor';
+import { History } from './core/history';
+import { Rng } from './core/rng';
+import { Scheduler, type Thread } from './core/scheduler';
+import type { HvContext } from './hypervisor/context';
+import { type World, type WorldEvent, createWorld, worldApplier } from './world';
+
+export interface EmulatorOptions {
+  seed?: number;
+  checkpointEvery?: number;
+  noHistory?: boolean;
+}
+
+export type EventObserver = (e: WorldEvent, index: number) => void;
+
+export type RunResult =
+  | { reason: 'idle' }
+  | { reason: 'stopped'; at: number }
+  | { reason: 'limit' };
+
+export class Emulator implements HvContext {
+  readonly history: History<World, WorldEvent>;
+  readonly rng: Rng;
+  readonly sched: Scheduler;
+  readonly seed: number;
+  private readonly observers: EventObserver[] = [];
+  private nextActor = 1;
+
+  constructor(opts: EmulatorOptions = {}) {
+    this.seed = opts.seed ?? 0;
+    this.rng = new Rng(this.seed);
+    this.history = new History(createWorld(), worldApplier, { checkpointEvery: opts.checkpointEvery, noHistory: opts.noHistory });
+    this.sched = new Scheduler(this.rng, {
+      now: () => this.world.clock.now,
+      advance: (to) => { this.emit({ k: 'clock.advance', to }); },
+    });
+  }
+
+  get world(): World { return this.history.state; }
+  get hv(): World['hv'] { return this.history.state.hv; }
+  get now(): number { return this.history.state.clock.now; }
+
+  /** Apply an event at the frontier, on behalf of the running actor. */
+  emit(e: WorldEvent): number {
+    if (e.a === undefined && this.sched.current !== 0) e.a = this.sched.current;
+    const i = this.history.append(e);
+    for (const o of this.observers) o(e, i);
+    return i;
+  }
+
+  signal(key: string): void { this.sched.signal(key); }
+
+  observe(o: EventObserver): () => void {
+    this.observers.push(o);
+    return () => { const i = this.observers.indexOf(o); if (i >= 0) this.observers.splice(i, 1); };
+  }
+
+  /** Create an actor (a DAP thread) and start its thread. */
+  spawn(name: string, kind: ActorKind, dom: number, body: (id: number) => Thread): number {
+    const id = this.nextActor++;
+    this.emit({ k: 'actor.spawn', id, name, kind, dom });
+    this.sched.spawn(id, body(id));
+    return id;
+  }
+
+  /**
+   * Run actors at the live frontier until `stop` matches an event, the system is idle,
+   * or `maxSteps` scheduler steps ran. A step is never cut short: when `stop` matches
+   * in the middle of one, the step completes and `at` names the matching event, so the
+   * caller can seek back to it.
+   */
+  run(opts: { stop?: (e: WorldEvent, i: number) => boolean; maxSteps?: number } = {}): RunResult {
+    if (!this.history.atFrontier) this.history.seek(this.history.length);
+    let hit = -1;
+    const stop = opts.stop;
+    const off = stop === undefined ? undefined : this.observe((e, i) => { if (hit < 0 && stop(e, i)) hit = i; });
+    try {
+      const max = opts.maxSteps ?? Infinity;
+      for (let n = 0; n < max; n++) {
+        if (!this.sched.step()) return { reason: 'idle' };
+        if (hit >= 0) return { reason: 'stopped', at: hit };
+      }
+      return { reason: 'limit' };
+    } finally {
+      off?.();
+    }
+  }
+}

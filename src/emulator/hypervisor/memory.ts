@@ -1,0 +1,121 @@
+// Guest memory as 4 KiB pages addressed by pfn, with the P2M giving each pfn's machine
+// frame. Rings, the xenstore interface page and start_info are real bytes here, so a
+// memory view shows exactly what a driver would see.
+import type { EventBase, HandlerTable } from '../core/event';
+import { PAGE_SIZE } from './constants';
+import { type HvState, domain } from './state';
+
+/** write bytes at (dom, pfn, off) */
+export interface MemWrite extends EventBase { k: 'mem.w'; dom: number; pfn: number; off: number; data: Uint8Array; u?: Uint8Array | null }
+/** write one little-endian u32 (ring and interface indices): the common case, kept small */
+export interface MemWrite32 extends EventBase { k: 'mem.w32'; dom: number; pfn: number; off: number; v: number; u?: number }
+/** fill a range with one byte value (zeroing a page, a data pattern) */
+export interface MemFill extends EventBase { k: 'mem.fill'; dom: number; pfn: number; off: number; len: number; byte: number; u?: Uint8Array | null }
+/** hand a domain's memory image to another domain (restore / migration: same pfns, new mfns) */
+export interface MemTransfer extends EventBase { k: 'mem.transfer'; from: number; to: number; u?: Map<number, Uint8Array> }
+
+export type MemoryEvent = MemWrite | MemWrite32 | MemFill | MemTransfer;
+
+type W = { hv: HvState };
+
+export function page(hv: HvState, dom: number, pfn: number): Uint8Array {
+  const d = domain(hv, dom);
+  if (pfn < 0 || pfn >= d.nrPages) throw new RangeError(`dom${dom}: pfn ${pfn} outside 0..${d.nrPages - 1}`);
+  let p = d.mem.get(pfn);
+  if (p === undefined) d.mem.set(pfn, (p = new Uint8Array(PAGE_SIZE)));
+  return p;
+}
+
+/** Read without materialising the page. */
+export function readBytes(hv: HvState, dom: number, pfn: number, off: number, len: number): Uint8Array {
+  const d = domain(hv, dom);
+  if (pfn < 0 || pfn >= d.nrPages) throw new RangeError(`dom${dom}: pfn ${pfn} outside 0..${d.nrPages - 1}`);
+  checkRange(off, len);
+  const p = d.mem.get(pfn);
+  return p === undefined ? new Uint8Array(len) : p.slice(off, off + len);
+}
+
+export function readU32(hv: HvState, dom: number, pfn: number, off: number): number {
+  const p = domain(hv, dom).mem.get(pfn);
+  if (p === undefined) return 0;
+  return (p[off] | (p[off + 1] << 8) | (p[off + 2] << 16) | (p[off + 3] << 24)) >>> 0;
+}
+
+function checkRange(off: number, len: number): void {
+  if (off < 0 || len < 0 || off + len > PAGE_SIZE) throw new RangeError(`access ${off}+${len} crosses a 4 KiB page`);
+}
+
+function putU32(p: Uint8Array, off: number, v: number): void {
+  p[off] = v & 0xff; p[off + 1] = (v >>> 8) & 0xff; p[off + 2] = (v >>> 16) & 0xff; p[off + 3] = (v >>> 24) & 0xff;
+}
+
+// Undo info is the overwritten bytes, or null (-1 for w32) when the write materialised
+// the page: reverting then drops the page again, so the state is identical, not just equal.
+function touch(hv: HvState, dom: number, pfn: number): { p: Uint8Array; created: boolean } {
+  const created = !domain(hv, dom).mem.has(pfn);
+  return { p: page(hv, dom, pfn), created };
+}
+
+function restore(hv: HvState, dom: number, pfn: number, off: number, old: Uint8Array | null): void {
+  if (old === null) domain(hv, dom).mem.delete(pfn);
+  else page(hv, dom, pfn).set(old, off);
+}
+
+export const memoryHandlers: HandlerTable<W, MemoryEvent> = {
+  'mem.w': {
+    apply(w, e) {
+      checkRange(e.off, e.data.length);
+      const { p, created } = touch(w.hv, e.dom, e.pfn);
+      e.u = created ? null : p.slice(e.off, e.off + e.data.length);
+      p.set(e.data, e.off);
+    },
+    revert(w, e) { restore(w.hv, e.dom, e.pfn, e.off, e.u as Uint8Array | null); },
+  },
+  'mem.w32': {
+    apply(w, e) {
+      checkRange(e.off, 4);
+      const { p, created } = touch(w.hv, e.dom, e.pfn);
+      e.u = created ? -1 : (p[e.off] | (p[e.off + 1] << 8) | (p[e.off + 2] << 16) | (p[e.off + 3] << 24)) >>> 0;
+      putU32(p, e.off, e.v);
+    },
+    revert(w, e) {
+      if (e.u === -1) domain(w.hv, e.dom).mem.delete(e.pfn);
+      else putU32(page(w.hv, e.dom, e.pfn), e.off, e.u as number);
+    },
+  },
+  'mem.fill': {
+    apply(w, e) {
+      checkRange(e.off, e.len);
+      const { p, created } = touch(w.hv, e.dom, e.pfn);
+      e.u = created ? null : p.slice(e.off, e.off + e.len);
+      p.fill(e.byte, e.off, e.off + e.len);
+    },
+    revert(w, e) { restore(w.hv, e.dom, e.pfn, e.off, e.u as Uint8Array | null); },
+  },
+  'mem.transfer': {
+    apply(w, e) {
+      const src = domain(w.hv, e.from), dst = domain(w.hv, e.to);
+      if (dst.nrPages < src.nrPages) throw new Error(`dom${e.to} has ${dst.nrPages} pages, dom${e.from} needs ${src.nrPages}`);
+      e.u = dst.mem;
+      dst.mem = src.mem;
+      src.mem = new Map();
+    },
+    revert(w, e) {
+      const src = domain(w.hv, e.from), dst = domain(w.hv, e.to);
+      src.mem = dst.mem;
+      dst.mem = e.u as Map<number, Uint8Array>;
+    },
+  },
+};
+
+/** Machine frame -> (domain, pfn), or undefined for a frame nobody owns (freed, stale). */
+export function mfnToPfn(hv: HvState, mfn: number): { dom: number; pfn: number } | undefined {
+  return hv.m2p.get(mfn);
+}
+
+export function pfnToMfn(hv: HvState, dom: number, pfn: number): number {
+  const d = domain(hv, dom);
+  const mfn = d.p2m[pfn];
+  if (mfn === undefined) throw new RangeError(`dom${dom}: pfn ${pfn} outside 0..${d.nrPages - 1}`);
+  return mfn;
+}
