@@ -3,6 +3,7 @@
 import { type ActorEvent, type ActorsState, actorHandlers, createActorsState } from './core/actor';
 import { type ClockEvent, type ClockState, clockHandlers } from './core/clock';
 import type { EventHandler } from './core/event';
+import { type ObjectEvent, type ObjectsState, createObjectsState, objectHandlers } from './core/objects';
 import type { Applier } from './core/history';
 import { type HvEvent, type HvState, createHvState, hvHandlers } from './hypervisor/index';
 
@@ -10,18 +11,20 @@ export interface World {
   clock: ClockState;
   actors: ActorsState;
   hv: HvState;
+  objects: ObjectsState;
 }
 
-export type WorldEvent = ClockEvent | ActorEvent | HvEvent;
+export type WorldEvent = ClockEvent | ActorEvent | HvEvent | ObjectEvent;
 
 export function createWorld(): World {
-  return { clock: { now: 0 }, actors: createActorsState(), hv: createHvState() };
+  return { clock: { now: 0 }, actors: createActorsState(), hv: createHvState(), objects: createObjectsState() };
 }
 
 const HANDLERS: Record<string, EventHandler<World, WorldEvent>> = {
   ...(clockHandlers as unknown as Record<string, EventHandler<World, WorldEvent>>),
   ...(actorHandlers as unknown as Record<string, EventHandler<World, WorldEvent>>),
   ...(hvHandlers as unknown as Record<string, EventHandler<World, WorldEvent>>),
+  ...(objectHandlers as unknown as Record<string, EventHandler<World, WorldEvent>>),
 };
 
 export function handlerFor(kind: string): EventHandler<World, WorldEvent> {

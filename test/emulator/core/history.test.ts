@@ -105,7 +105,7 @@ test('find searches forwards and backwards', () => {
   assert.equal(first, 0);
   assert.equal(em.history.event(last).k, 'dom.create');
   assert.ok(last > first);
-  assert.equal(em.history.find(0, n, (e) => e.k === 'xs.nothing'), -1);
+  assert.equal(em.history.find(0, n, (e) => (e.k as string) === 'xs.nothing'), -1);
 });
 
 test('the same seed gives the same interleaving; another seed may not', () => {

@@ -1,0 +1,139 @@
+// blkif requests and responses byte for byte (xen/include/public/io/blkif.h, x86-64 and
+// x86-32 ABIs; xen-reference.md §6.4). Sector fields are always 512-byte units.
+
+export const BLKIF_OP_READ = 0;
+export const BLKIF_OP_WRITE = 1;
+export const BLKIF_OP_WRITE_BARRIER = 2;
+export const BLKIF_OP_FLUSH_DISKCACHE = 3;
+export const BLKIF_OP_RESERVED_1 = 4;
+export const BLKIF_OP_DISCARD = 5;
+export const BLKIF_OP_INDIRECT = 6;
+export const BLKIF_OP_NAMES = ['READ', 'WRITE', 'WRITE_BARRIER', 'FLUSH_DISKCACHE', 'RESERVED_1', 'DISCARD', 'INDIRECT'] as const;
+
+export const BLKIF_RSP_OKAY = 0;
+export const BLKIF_RSP_ERROR = -1;
+export const BLKIF_RSP_EOPNOTSUPP = -2;
+
+export const BLKIF_MAX_SEGMENTS_PER_REQUEST = 11;
+export const BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST = 8;
+/** FreeBSD's segment blocks (§3.5): segments per extra ring entry */
+export const BLKIF_MAX_SEGMENTS_PER_SEGMENT_BLOCK = 14;
+export const SECTOR_SIZE = 512;
+export const SECTORS_PER_PAGE = 8;
+
+export const VDISK_CDROM = 1;
+export const VDISK_REMOVABLE = 2;
+export const VDISK_READONLY = 4;
+
+export type BlkifProtocol = 'x86_64-abi' | 'x86_32-abi';
+
+export interface BlkifSegment { gref: number; first_sect: number; last_sect: number }
+
+export interface BlkifRequest {
+  operation: number;
+  nr_segments: number;
+  handle: number;
+  /** u64 on the wire; models keep ids below 2^53 */
+  id: number;
+  sector_number: number;
+  seg: BlkifSegment[];
+}
+
+export interface BlkifResponse { id: number; operation: number; status: number }
+
+export interface BlkifLayout {
+  protocol: BlkifProtocol;
+  /** ring entry size: max(request, response) */
+  entry: number;
+  req: number;
+  rsp: number;
+  offId: number;
+  offSector: number;
+  offSeg: number;
+  rspOffOp: number;
+  rspOffStatus: number;
+}
+
+export const BLKIF_X86_64: BlkifLayout = { protocol: 'x86_64-abi', entry: 112, req: 112, rsp: 16, offId: 8, offSector: 16, offSeg: 24, rspOffOp: 8, rspOffStatus: 10 };
+export const BLKIF_X86_32: BlkifLayout = { protocol: 'x86_32-abi', entry: 108, req: 108, rsp: 12, offId: 4, offSector: 12, offSeg: 20, rspOffOp: 8, rspOffStatus: 10 };
+
+export function layoutFor(protocol: string): BlkifLayout | undefined {
+  if (protocol === 'x86_64-abi') return BLKIF_X86_64;
+  if (protocol === 'x86_32-abi') return BLKIF_X86_32;
+  return undefined;
+}
+
+function putU64(b: DataView, off: number, v: number): void {
+  b.setUint32(off, v % 0x1_0000_0000, true);
+  b.setUint32(off + 4, Math.floor(v / 0x1_0000_0000), true);
+}
+function getU64(b: DataView, off: number): number {
+  return b.getUint32(off, true) + b.getUint32(off + 4, true) * 0x1_0000_0000;
+}
+
+/** The request as it sits in a ring slot (`entry` bytes; unused segments zero). */
+export function encodeRequest(L: BlkifLayout, r: BlkifRequest): Uint8Array {
+  const out = new Uint8Array(L.entry);
+  const v = new DataView(out.buffer);
+  v.setUint8(0, r.operation);
+  v.setUint8(1, r.nr_segments);
+  v.setUint16(2, r.handle, true);
+  putU64(v, L.offId, r.id);
+  putU64(v, L.offSector, r.sector_number);
+  r.seg.forEach((s, i) => {
+    const o = L.offSeg + 8 * i;
+    v.setUint32(o, s.gref, true);
+    v.setUint8(o + 4, s.first_sect);
+    v.setUint8(o + 5, s.last_sect);
+  });
+  return out;
+}
+
+/**
+ * Decode a ring slot. `nr_segments` is taken as written, but at most 11 segments are
+ * read: a backend validates the count before trusting it (RING_COPY_REQUEST first).
+ */
+export function decodeRequest(L: BlkifLayout, b: Uint8Array): BlkifRequest {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const nr = v.getUint8(1);
+  const seg: BlkifSegment[] = [];
+  for (let i = 0; i < Math.min(nr, BLKIF_MAX_SEGMENTS_PER_REQUEST); i++) {
+    const o = L.offSeg + 8 * i;
+    seg.push({ gref: v.getUint32(o, true), first_sect: v.getUint8(o + 4), last_sect: v.getUint8(o + 5) });
+  }
+  return { operation: v.getUint8(0), nr_segments: nr, handle: v.getUint16(2, true), id: getU64(v, L.offId), sector_number: getU64(v, L.offSector), seg };
+}
+
+export function encodeResponse(L: BlkifLayout, r: BlkifResponse): Uint8Array {
+  const out = new Uint8Array(L.rsp);
+  const v = new DataView(out.buffer);
+  putU64(v, 0, r.id);
+  v.setUint8(L.rspOffOp, r.operation);
+  v.setInt16(L.rspOffStatus, r.status, true);
+  return out;
+}
+
+export function decodeResponse(L: BlkifLayout, b: Uint8Array): BlkifResponse {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return { id: getU64(v, 0), operation: v.getUint8(L.rspOffOp), status: v.getInt16(L.rspOffStatus, true) };
+}
+
+/** Bytes a segment transfers: (last - first + 1) sectors. */
+export function segmentBytes(s: BlkifSegment): number {
+  return (s.last_sect - s.first_sect + 1) * SECTOR_SIZE;
+}
+
+/** Total sectors of a request's segments. */
+export function requestSectors(r: Pick<BlkifRequest, 'seg'>): number {
+  let n = 0;
+  for (const s of r.seg) n += s.last_sect - s.first_sect + 1;
+  return n;
+}
+
+export function describeRequest(r: BlkifRequest): string {
+  const op = BLKIF_OP_NAMES[r.operation] ?? `op${r.operation}`;
+  return `${op} id=${r.id} sector=${r.sector_number} nseg=${r.nr_segments} [${r.seg.map((s) => `${s.gref}:${s.first_sect}-${s.last_sect}`).join(' ')}]`;
+}
+
+/** Number of 4 KiB ring pages for a ring-page-order. */
+export const ringPages = (order: number): number => 1 << order;
