@@ -26,6 +26,9 @@ export class Emulator implements HvContext {
   readonly sched: Scheduler;
   readonly seed: number;
   private readonly observers: EventObserver[] = [];
+  /** events observers asked to append once the current event has been fully observed */
+  private readonly deferred: WorldEvent[] = [];
+  private depth = 0;
   private nextActor = 1;
 
   constructor(opts: EmulatorOptions = {}) {
@@ -46,8 +49,24 @@ export class Emulator implements HvContext {
   emit(e: WorldEvent): number {
     if (e.a === undefined && this.sched.current !== 0) e.a = this.sched.current;
     const i = this.history.append(e);
-    for (const o of this.observers) o(e, i);
+    this.depth++;
+    try {
+      for (const o of this.observers) o(e, i);
+    } finally {
+      this.depth--;
+    }
+    if (this.depth === 0) while (this.deferred.length > 0) this.emit(this.deferred.shift()!);
     return i;
+  }
+
+  /**
+   * Append `e` right after the event being observed, once every observer has seen that
+   * one (an invariant checker reporting a violation uses this, so breakpoints see the
+   * cause before the verdict).
+   */
+  defer(e: WorldEvent): void {
+    if (this.depth === 0) this.emit(e);
+    else this.deferred.push(e);
   }
 
   signal(key: string): void { this.sched.signal(key); }

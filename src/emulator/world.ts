@@ -1,31 +1,49 @@
 // The world: everything a user can inspect, in one state model that changes only by
-// applying events (see core/history.ts). Each concept owns its slice and its events.
+// applying events (see core/history.ts). Each concept owns its slice and its events;
+// this file only puts them together.
 import { type ActorEvent, type ActorsState, actorHandlers, createActorsState } from './core/actor';
 import { type ClockEvent, type ClockState, clockHandlers } from './core/clock';
 import type { EventHandler } from './core/event';
-import { type ObjectEvent, type ObjectsState, createObjectsState, objectHandlers } from './core/objects';
 import type { Applier } from './core/history';
+import { type ListEvent, type ListsState, createListsState, listHandlers } from './core/lists';
+import { type ObjectEvent, type ObjectsState, createObjectsState, objectHandlers } from './core/objects';
+import { type DiskEvent, type DisksState, createDisksState, diskHandlers } from './devices/disk';
+import { type BlockEvent, type BlockState, blockHandlers, createBlockState } from './guest/block_state';
 import { type HvEvent, type HvState, createHvState, hvHandlers } from './hypervisor/index';
+import { type CheckEvent, type ChecksState, checkHandlers, createChecksState } from './invariants/violation';
 
 export interface World {
   clock: ClockState;
   actors: ActorsState;
   hv: HvState;
   objects: ObjectsState;
+  lists: ListsState;
+  disks: DisksState;
+  blk: BlockState;
+  checks: ChecksState;
 }
 
-export type WorldEvent = ClockEvent | ActorEvent | HvEvent | ObjectEvent;
+export type WorldEvent =
+  | ClockEvent | ActorEvent | HvEvent | ObjectEvent | ListEvent | DiskEvent | BlockEvent | CheckEvent;
 
 export function createWorld(): World {
-  return { clock: { now: 0 }, actors: createActorsState(), hv: createHvState(), objects: createObjectsState() };
+  return {
+    clock: { now: 0 },
+    actors: createActorsState(),
+    hv: createHvState(),
+    objects: createObjectsState(),
+    lists: createListsState(),
+    disks: createDisksState(),
+    blk: createBlockState(),
+    checks: createChecksState(),
+  };
 }
 
-const HANDLERS: Record<string, EventHandler<World, WorldEvent>> = {
-  ...(clockHandlers as unknown as Record<string, EventHandler<World, WorldEvent>>),
-  ...(actorHandlers as unknown as Record<string, EventHandler<World, WorldEvent>>),
-  ...(hvHandlers as unknown as Record<string, EventHandler<World, WorldEvent>>),
-  ...(objectHandlers as unknown as Record<string, EventHandler<World, WorldEvent>>),
-};
+type AnyHandlers = Record<string, EventHandler<World, WorldEvent>>;
+const HANDLERS: AnyHandlers = Object.assign(
+  {},
+  ...[clockHandlers, actorHandlers, hvHandlers, objectHandlers, listHandlers, diskHandlers, blockHandlers, checkHandlers] as unknown as AnyHandlers[],
+);
 
 export function handlerFor(kind: string): EventHandler<World, WorldEvent> {
   const h = HANDLERS[kind];

@@ -39,12 +39,14 @@ export function createActorsState(): ActorsState {
 
 export interface ActorSpawn extends EventBase { k: 'actor.spawn'; id: number; name: string; kind: ActorKind; dom: number }
 export interface ActorExit extends EventBase { k: 'actor.exit'; id: number }
+/** the actor's kernel now runs in another domain (restore, migration) */
+export interface ActorMove extends EventBase { k: 'actor.move'; id: number; dom: number; u?: number }
 export interface FramePush extends EventBase { k: 'frame.push'; fn: string; locals: { [name: string]: Value }; step?: string; line?: number }
 export interface FramePop extends EventBase { k: 'frame.pop'; u?: Frame }
 export interface FrameLocal extends EventBase { k: 'frame.local'; name: string; value: Value; u?: { had: boolean; old: Value } }
 export interface FrameStep extends EventBase { k: 'frame.step'; step: string; u?: string }
 
-export type ActorEvent = ActorSpawn | ActorExit | FramePush | FramePop | FrameLocal | FrameStep;
+export type ActorEvent = ActorSpawn | ActorExit | ActorMove | FramePush | FramePop | FrameLocal | FrameStep;
 
 interface HasActors { actors: ActorsState }
 
@@ -62,6 +64,10 @@ export const actorHandlers: HandlerTable<HasActors, ActorEvent> = {
   'actor.exit': {
     apply(w, e) { w.actors.actors[e.id].alive = false; },
     revert(w, e) { w.actors.actors[e.id].alive = true; },
+  },
+  'actor.move': {
+    apply(w, e) { const a = w.actors.actors[e.id]; e.u = a.dom; a.dom = e.dom; },
+    revert(w, e) { w.actors.actors[e.id].dom = e.u as number; },
   },
   'frame.push': {
     apply(w, e) {

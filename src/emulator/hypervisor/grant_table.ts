@@ -7,7 +7,7 @@ import {
   GTF_permit_access, GTF_readonly, GTF_reading, GTF_type_mask, GTF_writing, PAGE_SIZE,
 } from './constants';
 import type { HvContext } from './context';
-import { mfnToPfn, readBytes } from './memory';
+import { mfnToPfn } from './memory';
 import { type GrantEntry, type HvState, type Mapping, domain } from './state';
 
 /** The granting guest writes an entry (domid, frame, then flags, as one step). */
@@ -180,8 +180,7 @@ export function gnttab_copy(ctx: HvContext, caller: number, src: CopySide, dst: 
   if (typeof s === 'number') return s;
   const d = resolveCopySide(hv, caller, dst, (flags & GNTCOPY_dest_gref) !== 0, true);
   if (typeof d === 'number') return d;
-  const data = readBytes(hv, s.dom, s.pfn, src.offset, len);
-  if (len > 0) ctx.emit({ k: 'mem.w', dom: d.dom, pfn: d.pfn, off: dst.offset, data });
+  if (len > 0) ctx.emit({ k: 'mem.copy', fromDom: s.dom, fromPfn: s.pfn, fromOff: src.offset, dom: d.dom, pfn: d.pfn, off: dst.offset, len });
   return GNTST.okay;
 }
 

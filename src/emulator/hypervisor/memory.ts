@@ -11,10 +11,14 @@ export interface MemWrite extends EventBase { k: 'mem.w'; dom: number; pfn: numb
 export interface MemWrite32 extends EventBase { k: 'mem.w32'; dom: number; pfn: number; off: number; v: number; u?: number }
 /** fill a range with one byte value (zeroing a page, a data pattern) */
 export interface MemFill extends EventBase { k: 'mem.fill'; dom: number; pfn: number; off: number; len: number; byte: number; u?: Uint8Array | null }
+/** copy bytes between two pages (grant copy, a backend moving data): no data in the event */
+export interface MemCopy extends EventBase { k: 'mem.copy'; fromDom: number; fromPfn: number; fromOff: number; dom: number; pfn: number; off: number; len: number; u?: Uint8Array | null }
+/** fill whole sectors with the data pattern `seed`, as disk sectors `sector`.. would hold it (workload buffers) */
+export interface MemPattern extends EventBase { k: 'mem.pattern'; dom: number; pfn: number; off: number; len: number; seed: number; sector: number; u?: Uint8Array | null }
 /** hand a domain's memory image to another domain (restore / migration: same pfns, new mfns) */
 export interface MemTransfer extends EventBase { k: 'mem.transfer'; from: number; to: number; u?: Map<number, Uint8Array> }
 
-export type MemoryEvent = MemWrite | MemWrite32 | MemFill | MemTransfer;
+export type MemoryEvent = MemWrite | MemWrite32 | MemFill | MemCopy | MemPattern | MemTransfer;
 
 type W = { hv: HvState };
 
@@ -92,6 +96,26 @@ export const memoryHandlers: HandlerTable<W, MemoryEvent> = {
     },
     revert(w, e) { restore(w.hv, e.dom, e.pfn, e.off, e.u as Uint8Array | null); },
   },
+  'mem.copy': {
+    apply(w, e) {
+      checkRange(e.fromOff, e.len);
+      checkRange(e.off, e.len);
+      const data = readBytes(w.hv, e.fromDom, e.fromPfn, e.fromOff, e.len);
+      const { p, created } = touch(w.hv, e.dom, e.pfn);
+      e.u = created ? null : p.slice(e.off, e.off + e.len);
+      p.set(data, e.off);
+    },
+    revert(w, e) { restore(w.hv, e.dom, e.pfn, e.off, e.u as Uint8Array | null); },
+  },
+  'mem.pattern': {
+    apply(w, e) {
+      checkRange(e.off, e.len);
+      const { p, created } = touch(w.hv, e.dom, e.pfn);
+      e.u = created ? null : p.slice(e.off, e.off + e.len);
+      fillPattern(p, e.off, e.len, e.seed, e.sector);
+    },
+    revert(w, e) { restore(w.hv, e.dom, e.pfn, e.off, e.u as Uint8Array | null); },
+  },
   'mem.transfer': {
     apply(w, e) {
       const src = domain(w.hv, e.from), dst = domain(w.hv, e.to);
@@ -118,4 +142,31 @@ export function pfnToMfn(hv: HvState, dom: number, pfn: number): number {
   const mfn = d.p2m[pfn];
   if (mfn === undefined) throw new RangeError(`dom${dom}: pfn ${pfn} outside 0..${d.nrPages - 1}`);
   return mfn;
+}
+
+/**
+ * The data pattern a workload writes. Seeds 0..255 are plain one-byte fills (pattern 0xA5 =
+ * every byte 0xA5). Larger seeds give every 512-byte sector its own bytes, derived from
+ * (seed, disk sector): data written to the wrong sector can then never pass for right.
+ */
+export function fillPattern(p: Uint8Array, off: number, len: number, seed: number, sector: number): void {
+  if (seed >= 0 && seed <= 0xff) {
+    p.fill(seed, off, off + len);
+    return;
+  }
+  for (let s = 0; s * 512 < len; s++) {
+    let x = (Math.imul(seed, 0x9e3779b1) ^ Math.imul(sector + s + 1, 0x85ebca6b)) >>> 0 || 1;
+    const base = off + s * 512, end = Math.min(off + len, base + 512);
+    for (let i = base; i < end; i++) {
+      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+      p[i] = x & 0xff;
+    }
+  }
+}
+
+/** The bytes `fillPattern` would put in `count` sectors starting at `sector`. */
+export function patternBytes(seed: number, sector: number, count: number): Uint8Array {
+  const out = new Uint8Array(count * 512);
+  fillPattern(out, 0, out.length, seed, sector);
+  return out;
 }
