@@ -11,6 +11,7 @@ import { type DiskEvent, type DisksState, createDisksState, diskHandlers } from 
 import { type BlockEvent, type BlockState, blockHandlers, createBlockState } from './guest/block_state';
 import { type HvEvent, type HvState, createHvState, hvHandlers } from './hypervisor/index';
 import { type CheckEvent, type ChecksState, checkHandlers, createChecksState } from './invariants/violation';
+import { type XenstoreState, type XsEvent, createXenstoreState, xsHandlers } from './xenstore/index';
 
 export interface World {
   clock: ClockState;
@@ -21,10 +22,11 @@ export interface World {
   disks: DisksState;
   blk: BlockState;
   checks: ChecksState;
+  xs: XenstoreState;
 }
 
 export type WorldEvent =
-  | ClockEvent | ActorEvent | HvEvent | ObjectEvent | ListEvent | DiskEvent | BlockEvent | CheckEvent;
+  | ClockEvent | ActorEvent | HvEvent | ObjectEvent | ListEvent | DiskEvent | BlockEvent | CheckEvent | XsEvent;
 
 export function createWorld(): World {
   return {
@@ -36,13 +38,14 @@ export function createWorld(): World {
     disks: createDisksState(),
     blk: createBlockState(),
     checks: createChecksState(),
+    xs: createXenstoreState(),
   };
 }
 
 type AnyHandlers = Record<string, EventHandler<World, WorldEvent>>;
 const HANDLERS: AnyHandlers = Object.assign(
   {},
-  ...[clockHandlers, actorHandlers, hvHandlers, objectHandlers, listHandlers, diskHandlers, blockHandlers, checkHandlers] as unknown as AnyHandlers[],
+  ...[clockHandlers, actorHandlers, hvHandlers, objectHandlers, listHandlers, diskHandlers, blockHandlers, checkHandlers, xsHandlers] as unknown as AnyHandlers[],
 );
 
 export function handlerFor(kind: string): EventHandler<World, WorldEvent> {
