@@ -14,8 +14,10 @@ export function createListsState(): ListsState {
 export interface ListNew extends EventBase { k: 'list.new'; id: string; init: number[]; u?: number[] | null }
 export interface ListPush extends EventBase { k: 'list.push'; id: string; v: number }
 export interface ListPop extends EventBase { k: 'list.pop'; id: string; u?: number }
+/** take from the front (a FIFO queue) */
+export interface ListShift extends EventBase { k: 'list.shift'; id: string; u?: number }
 
-export type ListEvent = ListNew | ListPush | ListPop;
+export type ListEvent = ListNew | ListPush | ListPop | ListShift;
 
 type W = { lists: ListsState };
 
@@ -45,6 +47,14 @@ export const listHandlers: HandlerTable<W, ListEvent> = {
     },
     revert(w, e) { get(w, e.id).push(e.u as number); },
   },
+  'list.shift': {
+    apply(w, e) {
+      const l = get(w, e.id);
+      if (l.length === 0) throw new Error(`shift from empty list "${e.id}"`);
+      e.u = l.shift();
+    },
+    revert(w, e) { get(w, e.id).unshift(e.u as number); },
+  },
 };
 
 export interface ListEmitter {
@@ -65,6 +75,14 @@ export class FreeList {
     if (l.length === 0) return undefined;
     const v = l[l.length - 1];
     this.k.emit({ k: 'list.pop', id: this.id });
+    return v;
+  }
+  /** the oldest item (FIFO use) */
+  shift(): number | undefined {
+    const l = this.items;
+    if (l.length === 0) return undefined;
+    const v = l[0];
+    this.k.emit({ k: 'list.shift', id: this.id });
     return v;
   }
 }

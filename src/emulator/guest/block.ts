@@ -1,0 +1,94 @@
+// The guest OS block layer as the frontends see it: OS requests ("bios") are queued per
+// device with their buffer pages filled; the frontend takes them off the queue, issues
+// ring requests, and completes them. Completion checks what the invariants need:
+// completed twice, data read back differs from what the guest wrote.
+import { patternBytes, readBytes } from '../hypervisor/memory';
+import { SECTOR_SIZE, SECTORS_PER_PAGE } from '../blkif/blkif';
+import type { Kernel } from './kernel';
+import type { Bio, BioOp } from './block_state';
+
+export const bioQueue = (dev: string): string => `queue/${dev}`;
+
+/** Queue an OS request on `dev`: allocate its buffer, fill it for a write. */
+export function submit_bio(k: Kernel, dev: string, op: BioOp, sector: number, nsect: number, seed: number): number {
+  const n = k.world.blk.nextBio;
+  const pfns: number[] = [];
+  for (let i = 0; i < Math.ceil(nsect / SECTORS_PER_PAGE); i++) pfns.push(k.alloc_page());
+  if (op === 'write') {
+    pfns.forEach((pfn, i) => {
+      const sectors = Math.min(SECTORS_PER_PAGE, nsect - i * SECTORS_PER_PAGE);
+      k.emit({ k: 'mem.pattern', dom: k.domid, pfn, off: 0, len: sectors * SECTOR_SIZE, seed, sector: sector + i * SECTORS_PER_PAGE });
+    });
+  }
+  k.emit({ k: 'blk.submit', bio: { n, kern: k.name, dev, op, sector, nsect, pfns, seed } });
+  const q = k.list(bioQueue(dev));
+  if (!q.exists) q.create([]);
+  q.push(n);
+  return n;
+}
+
+export function bio(k: Kernel, n: number): Bio {
+  const b = k.world.blk.bios.get(n);
+  if (b === undefined) throw new Error(`no bio #${n}`);
+  return b;
+}
+
+/** The next queued OS request for `dev`, marked issued (undefined when the queue is empty). */
+export function fetch_bio(k: Kernel, dev: string): Bio | undefined {
+  const q = k.list(bioQueue(dev));
+  if (!q.exists) return undefined;
+  const n = q.shift();
+  if (n === undefined) return undefined;
+  k.emit({ k: 'blk.state', n, state: 'issued' });
+  return bio(k, n);
+}
+
+/** Put an issued request back at the end of the queue (drained or requeued on resume). */
+export function requeue_bio(k: Kernel, n: number): void {
+  k.emit({ k: 'blk.state', n, state: 'queued' });
+  k.list(bioQueue(bio(k, n).dev)).push(n);
+}
+
+export function pending_bios(k: Kernel, dev: string): number {
+  const q = k.list(bioQueue(dev));
+  return q.exists ? q.length : 0;
+}
+
+/**
+ * End an OS request (Linux blk_mq_end_request, BSD biodone). Checks: a request completes
+ * once; a successful read returns the data the guest last wrote to those sectors.
+ */
+export function bio_endio(k: Kernel, n: number, status: number): void {
+  const b = bio(k, n);
+  const cause = k.em.history.length; // the completion event about to be appended
+  k.emit({ k: 'blk.complete', n, status });
+  if (b.completions > 1) {
+    k.em.defer({ k: 'violation', cls: 'request-completed-twice', msg: `${k.name}: ${b.dev} ${b.op} bio #${n} (sector ${b.sector}, ${b.nsect} sectors) completed ${b.completions} times`, cause, data: { bio: n } });
+    return;
+  }
+  if (b.op === 'read' && status === 0) checkReadData(k, b, cause);
+  for (const pfn of b.pfns) k.free_page(pfn);
+}
+
+function checkReadData(k: Kernel, b: Bio, cause: number): void {
+  const expect = k.world.blk.expect.get(`${k.name}/${b.dev}`);
+  for (let i = 0; i < b.nsect; i++) {
+    const seed = expect?.get(b.sector + i);
+    const want = seed === undefined ? new Uint8Array(SECTOR_SIZE) : patternBytes(seed, b.sector + i, 1);
+    const got = readBytes(k.hv, k.domid, b.pfns[i >> 3], (i & 7) * SECTOR_SIZE, SECTOR_SIZE);
+    if (!sameBytes(want, got)) {
+      k.em.defer({
+        k: 'violation', cls: 'data-mismatch', cause,
+        msg: `${k.name}: ${b.dev} read of sector ${b.sector + i} (bio #${b.n}) returned data that differs from what was last written there`,
+        data: { bio: b.n, sector: b.sector + i, expectedPattern: seed ?? 'zeros' },
+      });
+      return;
+    }
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,77 @@
+// The backend half of the xenbus core in dom0 (Linux xenbus_probe_backend.c): watch the
+// backend directory, probe a driver for each new device, watch the frontend's state.
+import { call } from '../core/call';
+import type { Kernel } from '../guest/kernel';
+import type { XenbusDevice } from './client';
+import { type XenbusDriver, devObj } from './driver';
+import { parseState } from './states';
+import { type Gen, type XsClient, isErr } from './xs';
+
+export class BackendBus {
+  private readonly drivers = new Map<string, XenbusDriver>();
+  constructor(readonly k: Kernel, readonly xs: XsClient) {}
+
+  register(d: XenbusDriver): void { this.drivers.set(d.type, d); }
+
+  /** xenbus_probe_backend_init: watch /local/domain/<self>/backend for new devices */
+  *start(): Gen<void> {
+    const k = this.k, xs = this.xs;
+    const root = `/local/domain/${k.domid}/backend`;
+    yield* xs.watch(root, 'backend', (path) => this.backend_changed(path, root));
+  }
+
+  /** frontend_changed of the backend bus: a node under backend/ changed */
+  private *backend_changed(path: string, root: string): Gen<void> {
+    const rel = path.startsWith(`${root}/`) ? path.slice(root.length + 1).split('/') : [];
+    if (rel.length < 3) return;
+    const [type, fe, id] = rel;
+    const drv = this.drivers.get(type);
+    if (drv === undefined) return;
+    const nodename = `backend/${type}/${fe}/${id}`;
+    const dev = devObj(nodename);
+    const k = this.k, xs = this.xs;
+    const exists = k.obj<XenbusDevice>(dev).exists;
+    const abs = `${root}/${type}/${fe}/${id}`;
+    if (exists) {
+      // the directory going away removes the device
+      if (!(yield* xs.exists(abs))) yield* this.unregister(drv, dev);
+      return;
+    }
+    yield* call(k, 'xenbus_probe_node', { nodename }, function* () {
+      const st = yield* xs.read(`${abs}/state`);
+      if (isErr(st) || parseState(st) !== 1) return;
+      const otherend = yield* xs.read(`${abs}/frontend`);
+      const otherendId = yield* xs.read(`${abs}/frontend-id`);
+      if (isErr(otherend) || isErr(otherendId)) return;
+      k.obj<XenbusDevice>(dev).create({ nodename, otherend, otherend_id: Number(otherendId), state: 1, devicetype: type });
+      yield* drv.probe(k, xs, dev);
+      yield* xs.watch(`${otherend}/state`, `otherend:${nodename}`, (p) => otherendChanged(k, xs, drv, dev, p));
+    });
+  }
+
+  private *unregister(drv: XenbusDriver, dev: string): Gen<void> {
+    const k = this.k, xs = this.xs;
+    yield* call(k, 'device_unregister', { dev }, function* () {
+      const nodename = k.obj<XenbusDevice>(dev).get('nodename');
+      yield* xs.unwatch(`otherend:${nodename}`);
+      if (drv.remove !== undefined) yield* drv.remove(k, xs, dev);
+      k.obj<XenbusDevice>(dev).delete();
+    });
+  }
+}
+
+/**
+ * xenbus_otherend_changed: ignore events for paths that are not the current peer's
+ * (stale watches after a resume), then hand the peer's state to the driver.
+ */
+export function* otherendChanged(k: Kernel, xs: XsClient, drv: XenbusDriver, dev: string, path: string): Gen<void> {
+  const d = k.obj<XenbusDevice>(dev);
+  if (!d.exists) return;
+  const otherend = d.get('otherend');
+  yield* call(k, 'xenbus_otherend_changed', { path }, function* () {
+    if (!path.startsWith(otherend)) return;
+    const v = yield* xs.read(`${otherend}/state`);
+    const state = isErr(v) ? 0 : parseState(v);
+    yield* drv.otherend_changed(k, xs, dev, Number.isNaN(state) ? 0 : state);
+  });
+}
