@@ -1,4 +1,5 @@
 // The subcommands of xen-domu. Add a command by importing its module here.
+import { xenstoredCommand } from './xenstored';
 export interface Command {
   name: string;
   summary: string;
@@ -7,3 +8,4 @@ export interface Command {
 }
 
 export const commands: Command[] = [];
+commands.push(xenstoredCommand);
