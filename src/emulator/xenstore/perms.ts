@@ -72,7 +72,7 @@ function strtolBase0(s: string): number | null {
   const digits = m[2];
   let v: bigint;
   if (/^0[xX]/.test(digits)) v = BigInt(digits);
-  else if (digits.length > 1) v = BigInt(`0o${digits.slice(1)}`);
+  else if (digits.length > 1 && digits[0] === '0') v = BigInt(`0o${digits.slice(1)}`);
   else v = BigInt(digits);
   // strtol saturates at LONG_MAX / LONG_MIN; the id is stored in an unsigned int
   const LONG_MAX = (1n << 63n) - 1n;
