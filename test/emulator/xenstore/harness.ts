@@ -13,8 +13,8 @@ export class Harness {
   private readonly inbox = new Map<number, Out[]>();
   private rid = 100;
 
-  constructor(opts: { noHistory?: boolean } = {}) {
-    this.em = new Emulator({ noHistory: opts.noHistory });
+  constructor(opts: { noHistory?: boolean; checkpointEvery?: number } = {}) {
+    this.em = new Emulator({ noHistory: opts.noHistory, checkpointEvery: opts.checkpointEvery });
     this.xsd = new Xenstored(this.em);
   }
 
