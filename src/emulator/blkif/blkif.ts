@@ -137,3 +137,53 @@ export function describeRequest(r: BlkifRequest): string {
 
 /** Number of 4 KiB ring pages for a ring-page-order. */
 export const ringPages = (order: number): number => 1 << order;
+
+/** struct blkif_request_indirect (operation 6): 64 bytes within the slot. */
+export interface BlkifIndirectRequest {
+  operation: typeof BLKIF_OP_INDIRECT;
+  indirect_op: number;
+  nr_segments: number;
+  id: number;
+  sector_number: number;
+  handle: number;
+  indirect_grefs: number[];
+}
+
+export const SEGS_PER_INDIRECT_FRAME = 512;
+
+export function encodeIndirect(L: BlkifLayout, r: BlkifIndirectRequest): Uint8Array {
+  const out = new Uint8Array(L.entry);
+  const v = new DataView(out.buffer);
+  v.setUint8(0, BLKIF_OP_INDIRECT);
+  v.setUint8(1, r.indirect_op);
+  v.setUint16(2, r.nr_segments, true);
+  putU64(v, 8, r.id);
+  putU64(v, 16, r.sector_number);
+  v.setUint16(24, r.handle, true);
+  r.indirect_grefs.forEach((g, i) => v.setUint32(28 + 4 * i, g, true));
+  return out;
+}
+
+export function decodeIndirect(b: Uint8Array): BlkifIndirectRequest {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const nr = v.getUint16(2, true);
+  const pages = Math.min(BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST, Math.ceil(nr / SEGS_PER_INDIRECT_FRAME));
+  const indirect_grefs: number[] = [];
+  for (let i = 0; i < pages; i++) indirect_grefs.push(v.getUint32(28 + 4 * i, true));
+  return { operation: BLKIF_OP_INDIRECT, indirect_op: v.getUint8(1), nr_segments: nr, id: getU64(v, 8), sector_number: getU64(v, 16), handle: v.getUint16(24, true), indirect_grefs };
+}
+
+/** One blkif_request_segment as it sits in an indirect page (8 bytes). */
+export function encodeSegment(s: BlkifSegment): Uint8Array {
+  const out = new Uint8Array(8);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, s.gref, true);
+  v.setUint8(4, s.first_sect);
+  v.setUint8(5, s.last_sect);
+  return out;
+}
+
+export function decodeSegment(b: Uint8Array, off: number): BlkifSegment {
+  const v = new DataView(b.buffer, b.byteOffset + off, 8);
+  return { gref: v.getUint32(0, true), first_sect: v.getUint8(4), last_sect: v.getUint8(5) };
+}

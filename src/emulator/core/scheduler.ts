@@ -7,8 +7,9 @@ import type { Rng } from './rng';
 export type Wait =
   /** let virtual time pass */
   | { readonly t: 'sleep'; readonly ns: number }
-  /** block until one of the keys is signalled (an event channel, a xenstore reply...) */
-  | { readonly t: 'signal'; readonly keys: readonly string[] }
+  /** block until one of the keys is signalled (an event channel, a xenstore reply...),
+   *  or until virtual time `until` if given (a timeout) */
+  | { readonly t: 'signal'; readonly keys: readonly string[]; readonly until?: number }
   /** stay ready but let other ready actors run first */
   | { readonly t: 'yield' };
 
@@ -16,6 +17,8 @@ export type Thread = Generator<Wait, void, void>;
 
 export const sleep = (ns: number): Wait => ({ t: 'sleep', ns });
 export const waitFor = (...keys: string[]): Wait => ({ t: 'signal', keys });
+/** wait for a key, but no later than virtual time `until` */
+export const waitForUntil = (until: number, ...keys: string[]): Wait => ({ t: 'signal', keys, until });
 export const yieldNow: Wait = { t: 'yield' };
 
 interface Task {
@@ -24,9 +27,11 @@ interface Task {
   /** keys it blocks on, or null when ready or sleeping */
   keys: readonly string[] | null;
   done: boolean;
+  /** bumped at every wake-up, so that a timeout armed for an earlier wait is ignored */
+  epoch: number;
 }
 
-interface Timer { at: number; seq: number; task: Task }
+interface Timer { at: number; seq: number; task: Task; epoch: number }
 
 export interface Clock {
   now(): number;
@@ -47,7 +52,7 @@ export class Scheduler {
 
   spawn(actor: number, thread: Thread): void {
     this.live++;
-    this.ready.push({ actor, thread, keys: null, done: false });
+    this.ready.push({ actor, thread, keys: null, done: false, epoch: 0 });
   }
 
   /** Wake every task blocked on `key`. Signals nobody waits for are lost, like an edge. */
@@ -59,6 +64,7 @@ export class Scheduler {
       if (task.keys === null) continue;
       for (const k of task.keys) if (k !== key) this.blocked.get(k)?.delete(task);
       task.keys = null;
+      task.epoch++;
       this.ready.push(task);
     }
   }
@@ -68,7 +74,7 @@ export class Scheduler {
   /** Tasks that have not finished (blocked ones included). */
   get alive(): number { return this.live; }
   /** Keys some task is blocked on (for diagnosing a hang). */
-  waiting(): string[] { return [...this.blocked.keys()]; }
+  waiting(): string[] { return [...this.blocked].filter(([, set]) => set.size > 0).map(([k]) => k); }
 
   /**
    * Run one step of one actor (up to its next yield). When nothing is ready, advance
@@ -76,12 +82,16 @@ export class Scheduler {
    */
   step(): boolean {
     if (this.ready.length === 0) {
-      const t = this.popTimer();
+      const t = this.popLiveTimer();
       if (t === undefined) return false;
       if (t.at > this.clock.now()) this.clock.advance(t.at);
-      this.ready.push(t.task);
+      this.wake(t);
       // timers due at the same instant become ready together, so the Rng orders them
-      while (this.timers.length > 0 && this.timers[0].at <= t.at) this.ready.push(this.popTimer()!.task);
+      for (;;) {
+        const next = this.timers.length > 0 && this.timers[0].at <= t.at ? this.popLiveTimer() : undefined;
+        if (next === undefined) break;
+        this.wake(next);
+      }
     }
     const i = this.ready.length === 1 ? 0 : this.rng.below(this.ready.length);
     const task = this.ready[i];
@@ -110,7 +120,7 @@ export class Scheduler {
         this.ready.push(task);
         break;
       case 'sleep':
-        this.pushTimer({ at: this.clock.now() + Math.max(0, w.ns), seq: this.timerSeq++, task });
+        this.pushTimer({ at: this.clock.now() + Math.max(0, w.ns), seq: this.timerSeq++, task, epoch: task.epoch });
         break;
       case 'signal':
         task.keys = w.keys;
@@ -119,8 +129,27 @@ export class Scheduler {
           if (set === undefined) this.blocked.set(k, (set = new Set()));
           set.add(task);
         }
+        if (w.until !== undefined) this.pushTimer({ at: Math.max(this.clock.now(), w.until), seq: this.timerSeq++, task, epoch: task.epoch });
         break;
     }
+  }
+
+  /** A timer whose task still waits for it (a timeout is void once a signal woke the task). */
+  private popLiveTimer(): Timer | undefined {
+    for (;;) {
+      const t = this.popTimer();
+      if (t === undefined || t.epoch === t.task.epoch) return t;
+    }
+  }
+
+  private wake(t: Timer): void {
+    const task = t.task;
+    if (task.keys !== null) {
+      for (const k of task.keys) this.blocked.get(k)?.delete(task);
+      task.keys = null;
+    }
+    task.epoch++;
+    this.ready.push(task);
   }
 
   private pushTimer(t: Timer): void {

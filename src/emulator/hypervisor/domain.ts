@@ -17,7 +17,10 @@ export interface DomDestroy extends EventBase { k: 'dom.destroy'; domid: number;
 /** The domain builder placed start_info at this pfn. */
 export interface DomStartInfo extends EventBase { k: 'dom.start_info'; domid: number; pfn: number; u?: number }
 
-export type DomainEvent = DomCreate | DomState | DomDestroy | DomStartInfo;
+/** the toolstack set the value SCHEDOP_shutdown(suspend) returns (xc_domain_resume: 1; restore: 0) */
+export interface DomSuspendReturn extends EventBase { k: 'dom.suspend_ret'; domid: number; v: number | null; u?: number | null }
+
+export type DomainEvent = DomCreate | DomState | DomDestroy | DomStartInfo | DomSuspendReturn;
 
 type W = { hv: HvState };
 
@@ -65,6 +68,10 @@ export const domainHandlers: HandlerTable<W, DomainEvent> = {
       w.hv.domains.set(d.domid, d);
       for (let pfn = 0; pfn < d.nrPages; pfn++) w.hv.m2p.set(d.p2m[pfn], { dom: d.domid, pfn });
     },
+  },
+  'dom.suspend_ret': {
+    apply(w, e) { const d = domain(w.hv, e.domid); e.u = d.suspendReturn; d.suspendReturn = e.v; },
+    revert(w, e) { domain(w.hv, e.domid).suspendReturn = e.u as number | null; },
   },
   'dom.start_info': {
     apply(w, e) { const d = domain(w.hv, e.domid); e.u = d.startInfoPfn; d.startInfoPfn = e.pfn; },

@@ -50,6 +50,8 @@ export interface Domain {
   state: DomainRunState;
   /** SHUTDOWN_* once state is 'shutdown' */
   shutdownReason: number | null;
+  /** what vCPU 0's pending SCHEDOP_shutdown(suspend) returns when the domain runs again (eax) */
+  suspendReturn: number | null;
   nrPages: number;
   /** p2m[pfn] = mfn */
   p2m: number[];
@@ -96,7 +98,7 @@ export function newDomain(domid: number, name: string, privileged: boolean, vcpu
   const p2m = new Array<number>(nrPages);
   for (let pfn = 0; pfn < nrPages; pfn++) p2m[pfn] = mfnBase + pfn;
   return {
-    domid, name, privileged, state: 'paused', shutdownReason: null, nrPages, p2m, mem: new Map(),
+    domid, name, privileged, state: 'paused', shutdownReason: null, suspendReturn: null, nrPages, p2m, mem: new Map(),
     startInfoPfn: -1,
     sharedInfoMfn: mfnBase + nrPages,
     grant: { entries: [], nrFrames: 0, maxFrames: 64, version: 1, active: new Map() },

@@ -18,6 +18,17 @@ export interface XsTransport {
   nextWatchEvent(): Generator<Wait, XsWatchEvent, void>;
 }
 
+/**
+ * A guest's link to xenstored over its store ring (Linux xenbus_comms.c): besides
+ * talking, it is quiesced around suspend and re-initialised on the new event channel
+ * after a real resume (xb_init_comms), or simply released after a cancelled one.
+ */
+export interface XsStoreLink extends XsTransport {
+  xs_suspend(): void;
+  xs_resume(storePort: number): void;
+  xs_suspend_cancel(): void;
+}
+
 export interface XsErr { readonly err: XsErrno }
 export const isErr = (r: unknown): r is XsErr => typeof r === 'object' && r !== null && 'err' in r;
 

@@ -1,0 +1,69 @@
+// A Linux PV guest: the kernel's threads (vCPU upcalls, xenwatch), xenbus with its
+// frontend drivers, the control driver, and the checks a resume must pass.
+import { call } from '../../core/call';
+import type { Thread } from '../../core/scheduler';
+import type { Emulator } from '../../emulator';
+import { Kernel } from '../../guest/kernel';
+import { EVTCHNSTAT_interdomain, EVTCHNSTAT_ipi, EVTCHNSTAT_virq } from '../../hypervisor/constants';
+import { FIRST_FREE_PFN } from '../../toolstack/layout';
+import { FrontendBus } from '../../xenbus/frontend_bus';
+import { XsClient, type XsStoreLink } from '../../xenbus/xs';
+import { blkfrontDriver, blkif_interrupt, type BlkfrontParams } from './blkfront';
+import { xen_init_percpu_irqs } from './events';
+import { setup_shutdown_watcher } from './manage';
+
+export interface LinuxParams extends BlkfrontParams {
+  vcpus: number;
+}
+
+export class LinuxGuest {
+  readonly k: Kernel;
+  readonly xs: XsClient;
+  readonly bus: FrontendBus;
+
+  constructor(em: Emulator, name: string, readonly store: XsStoreLink, readonly params: LinuxParams) {
+    this.k = new Kernel(em, name);
+    this.xs = new XsClient(store, name);
+    this.bus = new FrontendBus(this.k, this.xs);
+    this.bus.register(blkfrontDriver(params));
+    this.k.registerHandler('blkif_interrupt', (k, arg) => blkif_interrupt(k, arg));
+    for (const h of ['xen_timer_interrupt', 'xen_debug_interrupt', 'xen_ipi_reschedule', 'xen_ipi_call_function', 'xen_ipi_call_function_single', 'xen_ipi_irq_work']) {
+      this.k.registerHandler(h, () => undefined);
+    }
+  }
+
+  /** start_kernel, as far as Xen is concerned: irqs, xenbus, frontends, the control driver */
+  boot(flavour: string, domid: number, nrPages: number): void {
+    const g = this;
+    this.k.boot(flavour, domid, FIRST_FREE_PFN, nrPages);
+    for (let cpu = 0; cpu < this.params.vcpus; cpu++) this.k.spawn(`vcpu${cpu}`, 'guest', () => this.k.upcallLoop(cpu, 'xen_evtchn_do_upcall'));
+    this.k.spawn('xenwatch', 'guest', () => this.xs.xenwatch_thread());
+    this.k.spawn('init', 'guest', () => (function* (): Thread {
+      yield* call(g.k, 'start_kernel', {}, function* () {
+        xen_init_percpu_irqs(g.k, g.params.vcpus);
+        yield* g.bus.probe();
+        yield* setup_shutdown_watcher(g);
+      });
+    })());
+  }
+
+  /**
+   * After a real resume every binding must name a live port of the right kind: a VIRQ or
+   * IPI left unbound, or an interdomain channel a driver forgot to re-create, is reported.
+   */
+  checkIrqsAfterResume(cancelled: boolean): void {
+    if (cancelled) return;
+    const d = this.k.hv.domains.get(this.k.domid);
+    if (d === undefined) return;
+    for (const b of this.k.irqs()) {
+      const p = b.port === 0 ? undefined : d.evtchn.ports[b.port];
+      const want = b.type === 'virq' ? EVTCHNSTAT_virq : b.type === 'ipi' ? EVTCHNSTAT_ipi : EVTCHNSTAT_interdomain;
+      if (p !== undefined && (p.state === want || (b.type === 'evtchn' && p.state === 1))) continue;
+      this.k.em.defer({
+        k: 'violation', cls: 'evtchn-unbound-after-resume', cause: this.k.em.history.length - 1,
+        msg: `${this.k.name}: irq ${b.irq} (${b.type} ${b.handler}) has ${b.port === 0 ? 'no port' : `port ${b.port} in the wrong state`} after resume`,
+        data: { irq: b.irq, port: b.port },
+      });
+    }
+  }
+}

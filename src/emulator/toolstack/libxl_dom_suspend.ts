@@ -1,0 +1,148 @@
+// Save, restore, migration and cancelled suspend from the toolstack's side
+// (libxl_dom_suspend.c, xc_domain_save/restore, xc_domain_resume; xen-reference.md §7.1-7.3).
+import { call } from '../core/call';
+import { sleep, waitForUntil } from '../core/scheduler';
+import type { Emulator } from '../emulator';
+import { SHUTDOWN } from '../hypervisor/constants';
+import { evtchn_alloc_unbound } from '../hypervisor/event_channel';
+import { gnttab_grant_foreign_access_ref } from '../hypervisor/grant_table';
+import { DOM_EXC_KEY, resumeKey } from '../hypervisor/sched_op';
+import { readStartInfo, writeStartInfo } from '../guest/start_info';
+import { type Gen, type XsClient, isErr } from '../xenbus/xs';
+import { XS_RELEASE, XS_RESUME } from '../xenstore/wire';
+import { xenbus_transaction } from '../xenbus/client';
+import { libxl__domain_make_home, xs_introduce_domain } from './libxl_create';
+import { backendPath, block_hotplug, frontendPath, libxl__device_add } from './libxl_device';
+import { CONSOLE_PFN, type DomainConfig, START_INFO_PFN, STORE_PFN } from './layout';
+
+/** 60 s, libxl's timeouts for the guest's ack and for the shutdown */
+export const SUSPEND_TIMEOUT_NS = 60_000_000_000;
+
+/** The kernel running in `domid` (the "kernels" registry: name -> domid). */
+export function kernelIn(em: Emulator, domid: number): string | undefined {
+  const reg = em.world.objects.objs.get('kernels');
+  if (reg === undefined) return undefined;
+  for (const [name, d] of Object.entries(reg)) if (d === domid) return name;
+  return undefined;
+}
+
+/**
+ * libxl__domain_suspend_device_model + domain_suspend_callback_common: write
+ * control/shutdown = suspend, wait for the ack (anything else, or the node removed), then
+ * for the domain to shut down with reason suspend. Returns false when the guest never
+ * acknowledged (the request is withdrawn) or never suspended.
+ */
+export function* libxl__domain_suspend(em: Emulator, xs: XsClient, domid: number): Gen<boolean> {
+  return yield* call(em, 'libxl__domain_suspend', { domid }, function* () {
+    const node = `/local/domain/${domid}/control/shutdown`;
+    yield* xs.write(node, 'suspend');
+    const deadline = em.now + SUSPEND_TIMEOUT_NS;
+    const acked = yield* waitWithTimeout(em, xs, node, (v) => isErr(v) || v !== 'suspend', deadline);
+    if (!acked) {
+      // "guest didn't acknowledge suspend, cancelling request"
+      yield* xenbus_transaction(xs, function* (tx) {
+        const v = yield* xs.read(node, tx);
+        if (isErr(v) || v !== 'suspend') return 'abort';
+        yield* xs.write(node, '', tx);
+        return 'ok';
+      });
+      return false;
+    }
+    const deadline2 = em.now + SUSPEND_TIMEOUT_NS;
+    for (;;) {
+      const d = em.hv.domains.get(domid);
+      if (d !== undefined && d.state === 'shutdown' && d.shutdownReason === SHUTDOWN.suspend) return true;
+      if (em.now >= deadline2) return false;
+      yield waitForUntil(deadline2, DOM_EXC_KEY);
+    }
+  });
+}
+
+function* waitWithTimeout(em: Emulator, xs: XsClient, path: string, pred: (v: string | { err: string }) => boolean, deadline: number): Gen<boolean> {
+  // poll the node each virtual 100 ms; a watch would be tighter but libxl polls here too
+  for (;;) {
+    const v = yield* xs.read(path);
+    if (pred(v)) return true;
+    if (em.now >= deadline) return false;
+    yield sleep(100_000_000);
+  }
+}
+
+/** xc_domain_resume(fast): the guest's SCHEDOP_shutdown returns 1 in the same domain. */
+export function* xc_domain_resume(em: Emulator, xs: XsClient, domid: number): Gen<void> {
+  yield* call(em, 'xc_domain_resume', { domid, fast: 1 }, function* () {
+    em.emit({ k: 'dom.suspend_ret', domid, v: 1 });
+    yield* xs.talk(XS_RESUME, 0, `${domid}\0`);
+    em.emit({ k: 'dom.state', domid, state: 'running', reason: null });
+    const kern = kernelIn(em, domid);
+    if (kern !== undefined) em.signal(resumeKey(kern));
+  });
+}
+
+/** Remove a domain the way libxl__destroy_domid does: devices, xenstore, then Xen. */
+export function* libxl__destroy_domid(em: Emulator, xs: XsClient, domid: number, cfg: DomainConfig): Gen<void> {
+  yield* call(em, 'libxl__destroy_domid', { domid }, function* () {
+    for (const dev of cfg.devices) {
+      yield* xs.rm(backendPath(domid, dev));
+      yield* xs.rm(frontendPath(domid, dev));
+      yield* xs.rm(`/libxl/${domid}/device/${dev.kind}/${dev.devid}`);
+    }
+    // let the backends see their directories go and tear down their rings
+    yield sleep(1_000_000);
+    yield* xs.talk(XS_RELEASE, 0, `${domid}\0`);
+    yield* xs.rm(`/local/domain/${domid}`);
+    em.emit({ k: 'dom.destroy', domid });
+  });
+}
+
+/**
+ * xc_domain_restore into `newDomid` (the old one is gone): a new domain with new machine
+ * frames, the saved memory, start_info's pfns turned into the new mfns with new store and
+ * console ports, a fresh grant table, a fresh xenstore home and device directories
+ * (state 1), INTRODUCE, then the guest's SCHEDOP_shutdown returns 0.
+ */
+export function* libxl__domain_restore(em: Emulator, xs: XsClient, saved: { domid: number; kernel: string; cfg: DomainConfig }, newDomid: number, newCfg: DomainConfig, minor: number): Gen<void> {
+  yield* call(em, 'libxl__domain_restore', { from: saved.domid, to: newDomid }, function* () {
+    const old = saved.domid;
+    em.emit({ k: 'dom.create', domid: newDomid, name: newCfg.name, privileged: false, vcpus: newCfg.vcpus, nrPages: newCfg.pages, mfnBase: em.hv.nextMfn });
+    em.emit({ k: 'mem.transfer', from: old, to: newDomid });
+    if (old !== newDomid && em.hv.domains.has(old)) em.emit({ k: 'dom.destroy', domid: old });
+    em.emit({ k: 'dom.start_info', domid: newDomid, pfn: START_INFO_PFN });
+    const d = em.hv.domains.get(newDomid)!;
+    const storePort = evtchn_alloc_unbound(em, 0, newDomid, 0);
+    const consolePort = evtchn_alloc_unbound(em, 0, newDomid, 0);
+    // the guest left pfns in start_info; restore refuses anything else
+    const storePfn = readStartInfo(em.hv, newDomid, START_INFO_PFN, 'store_mfn');
+    const consolePfn = readStartInfo(em.hv, newDomid, START_INFO_PFN, 'console_mfn');
+    writeStartInfo(em, newDomid, START_INFO_PFN, 'store_mfn', d.p2m[storePfn] ?? d.p2m[STORE_PFN]);
+    writeStartInfo(em, newDomid, START_INFO_PFN, 'store_evtchn', storePort);
+    writeStartInfo(em, newDomid, START_INFO_PFN, 'console_mfn', d.p2m[consolePfn] ?? d.p2m[CONSOLE_PFN]);
+    writeStartInfo(em, newDomid, START_INFO_PFN, 'console_evtchn', consolePort);
+    writeStartInfo(em, newDomid, START_INFO_PFN, 'shared_info', d.sharedInfoMfn * 4096);
+    writeStartInfo(em, newDomid, START_INFO_PFN, 'nr_pages', newCfg.pages);
+    writeStartInfo(em, newDomid, START_INFO_PFN, 'flags', 0);
+    em.emit({ k: 'gnt.setup', dom: newDomid, frames: 1 });
+    gnttab_grant_foreign_access_ref(em, newDomid, 0, 0, d.p2m[CONSOLE_PFN], false);
+    gnttab_grant_foreign_access_ref(em, newDomid, 1, 0, d.p2m[STORE_PFN], false);
+    // the kernel now runs in the new domain
+    moveKernel(em, saved.kernel, newDomid);
+    yield* libxl__domain_make_home(em, xs, newCfg, { domid: newDomid, storePort, consolePort });
+    yield* xs_introduce_domain(xs, newDomid, d.p2m[STORE_PFN], storePort);
+    for (const dev of newCfg.devices) {
+      yield* libxl__device_add(em, xs, newDomid, dev);
+      if (dev.kind === 'vbd') em.spawn(`hotplug ${dev.vdev}`, 'toolstack', 0, () => block_hotplug(em, xs, newDomid, dev, minor));
+    }
+    em.emit({ k: 'dom.suspend_ret', domid: newDomid, v: 0 });
+    em.emit({ k: 'dom.state', domid: newDomid, state: 'running', reason: null });
+    em.signal(resumeKey(saved.kernel));
+  });
+}
+
+/** Point a kernel, its registry entry and its threads at another domain. */
+export function moveKernel(em: Emulator, kernel: string, domid: number): void {
+  em.emit({ k: 'obj.set', id: kernel, key: 'domid', v: domid });
+  em.emit({ k: 'obj.set', id: 'kernels', key: kernel, v: domid });
+  for (const a of em.world.actors.actors) {
+    if (a.name.startsWith(`${kernel}/`) && a.alive) em.emit({ k: 'actor.move', id: a.id, dom: domid });
+  }
+}
