@@ -8,9 +8,10 @@ import { Dom0, DOM0_PAGES } from '../backends/dom0';
 import { type VbdBackendConfig, vbdConfigId } from '../backends/blkback/common';
 import { installGrantChecks } from '../invariants/grants';
 import { installXenbusChecks } from '../invariants/xenbus';
-import { XsClient, type Gen, type XsStoreLink } from '../xenbus/xs';
+import { XsClient, type Gen } from '../xenbus/xs';
 import { LocalTransport } from '../xenstore/local';
 import { Xenstored } from '../xenstore/runtime';
+import { spawnXenstored } from '../xenstore/ring';
 import { libxl__build_pv, libxl__domain_make_home, nextDomid, xs_introduce_domain } from '../toolstack/libxl_create';
 import { backendPath, block_hotplug, frontendPath, libxl__device_add } from '../toolstack/libxl_device';
 import { type DomainConfig, STORE_PFN, type VbdConfig } from '../toolstack/layout';
@@ -21,13 +22,11 @@ export interface GuestKernel {
   boot(flavour: string, domid: number, nrPages: number): void;
 }
 
-export type GuestFactory = (sys: XenSystem, cfg: DomainConfig, store: XsStoreLink) => GuestKernel;
-export type StoreLinkFactory = (sys: XenSystem, kernel: string, domid: number) => XsStoreLink;
+export type GuestFactory = (sys: XenSystem, cfg: DomainConfig) => GuestKernel;
 
 export interface SystemOptions extends EmulatorOptions {
   dom0Flavour?: string;
   guests: Record<string, GuestFactory>;
-  storeLink: StoreLinkFactory;
 }
 
 export class XenSystem {
@@ -48,6 +47,7 @@ export class XenSystem {
     installGrantChecks(em);
     installXenbusChecks(em);
     this.xsd = new Xenstored(em);
+    spawnXenstored(em, this.xsd);
     this.dom0 = new Dom0(em, this.xsd, opts.dom0Flavour ?? 'linux');
     this.dom0.boot();
     this.xl = new XsClient(new LocalTransport(this.xsd, 0), 'xl');
@@ -69,10 +69,9 @@ export class XenSystem {
       yield* libxl__domain_make_home(em, xs, cfg, built);
       for (const dev of cfg.devices) yield* sys.addDevice(domid, cfg, dev);
       em.emit({ k: 'obj.set', id: 'kernels', key: cfg.name, v: domid });
-      const store = sys.opts.storeLink(sys, cfg.name, domid);
       const factory = sys.opts.guests[cfg.flavour];
       if (factory === undefined) throw new Error(`no guest kernel flavour "${cfg.flavour}"`);
-      const kernel = factory(sys, cfg, store);
+      const kernel = factory(sys, cfg);
       sys.guests.set(cfg.name, { kernel, cfg, domid });
       em.emit({ k: 'dom.state', domid, state: 'running', reason: null });
       kernel.boot(cfg.flavour, domid, cfg.pages);

@@ -15,6 +15,8 @@ const DROP_AT = 8 << 20;
 export interface SocketServerOptions {
   /** called for every connection that the server closes because of a protocol violation */
   onViolation?(reason: string): void;
+  /** unread output after which a connection is dropped (default 8 MiB) */
+  outputCap?: number;
 }
 
 export interface SocketServer {
@@ -58,8 +60,8 @@ class SocketConn {
     const sock = this.sock;
     if (sock.destroyed) return;
     if (bufs.length === 1) sock.write(bufs[0]); else sock.write(Buffer.concat(bufs));
-    if (sock.writableLength > DROP_AT) { this.destroy(); return; }
-    if (sock.writableLength > PAUSE_AT) sock.pause();
+    if (sock.writableLength > (this.opts.outputCap ?? DROP_AT)) { this.destroy(); return; }
+    if (sock.writableLength > Math.min(PAUSE_AT, this.opts.outputCap ?? PAUSE_AT)) sock.pause();
   }
 
   private onData(chunk: Buffer): void {

@@ -7,7 +7,10 @@ import { Kernel } from '../../guest/kernel';
 import { EVTCHNSTAT_interdomain, EVTCHNSTAT_ipi, EVTCHNSTAT_virq } from '../../hypervisor/constants';
 import { FIRST_FREE_PFN } from '../../toolstack/layout';
 import { FrontendBus } from '../../xenbus/frontend_bus';
-import { XsClient, type XsStoreLink } from '../../xenbus/xs';
+import { XsClient } from '../../xenbus/xs';
+import { StoreRing } from '../../guest/xenbus_comms';
+import { readStartInfo } from '../../guest/start_info';
+import { START_INFO_PFN } from '../../toolstack/layout';
 import { blkfrontDriver, blkif_interrupt, type BlkfrontParams } from './blkfront';
 import { xen_init_percpu_irqs } from './events';
 import { setup_shutdown_watcher } from './manage';
@@ -17,13 +20,16 @@ export interface LinuxParams extends BlkfrontParams {
 }
 
 export class LinuxGuest {
+  get name(): string { return this.k.name; }
   readonly k: Kernel;
   readonly xs: XsClient;
   readonly bus: FrontendBus;
+  readonly store: StoreRing;
 
-  constructor(em: Emulator, name: string, readonly store: XsStoreLink, readonly params: LinuxParams) {
+  constructor(em: Emulator, name: string, readonly params: LinuxParams) {
     this.k = new Kernel(em, name);
-    this.xs = new XsClient(store, name);
+    this.store = new StoreRing(this.k);
+    this.xs = new XsClient(this.store, name);
     this.bus = new FrontendBus(this.k, this.xs);
     this.bus.register(blkfrontDriver(params));
     this.k.registerHandler('blkif_interrupt', (k, arg) => blkif_interrupt(k, arg));
@@ -36,6 +42,8 @@ export class LinuxGuest {
   boot(flavour: string, domid: number, nrPages: number): void {
     const g = this;
     this.k.boot(flavour, domid, FIRST_FREE_PFN, nrPages);
+    // xenbus_init: the store ring and port come from start_info
+    this.store.init(readStartInfo(this.k.hv, domid, START_INFO_PFN, 'store_evtchn'));
     for (let cpu = 0; cpu < this.params.vcpus; cpu++) this.k.spawn(`vcpu${cpu}`, 'guest', () => this.k.upcallLoop(cpu, 'xen_evtchn_do_upcall'));
     this.k.spawn('xenwatch', 'guest', () => this.xs.xenwatch_thread());
     this.k.spawn('init', 'guest', () => (function* (): Thread {

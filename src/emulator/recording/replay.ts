@@ -1,0 +1,37 @@
+// Replay: rebuild the run's History from its events alone, with no driver code. The world
+// at every event is then the one the live run had (test/emulator/recording/replay.test.ts
+// checks it event by event with stateDigest).
+import { History, type HistoryOptions } from '../core/history';
+import { type World, type WorldEvent, createWorld, worldApplier } from '../world';
+
+/** An event that did not apply: the recording and this build's world disagree. */
+export class ReplayError extends Error {
+  constructor(readonly index: number, readonly kind: string, override readonly cause: unknown) {
+    super(`replay failed at event #${index} (${kind}): ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'ReplayError';
+  }
+}
+
+export interface ReplayOptions extends Pick<HistoryOptions, 'checkpointEvery'> {
+  /** apply only the first `limit` events */
+  limit?: number;
+}
+
+/**
+ * A History over a fresh world with every event of `rec` applied (the world ends at the
+ * frontier). The History takes the event objects over: apply() stores undo info in them,
+ * so give each History its own events (read the file again, or structuredClone them).
+ */
+export function replay(rec: { readonly events: readonly WorldEvent[] }, opts: ReplayOptions = {}): History<World, WorldEvent> {
+  const h = new History<World, WorldEvent>(createWorld(), worldApplier, { checkpointEvery: opts.checkpointEvery });
+  const n = Math.min(rec.events.length, opts.limit ?? Infinity);
+  for (let i = 0; i < n; i++) {
+    const e = rec.events[i];
+    try {
+      h.append(e);
+    } catch (err) {
+      throw new ReplayError(i, e.k, err);
+    }
+  }
+  return h;
+}
