@@ -38,6 +38,7 @@ export class Emulator implements HvContext {
     this.sched = new Scheduler(this.rng, {
       now: () => this.world.clock.now,
       advance: (to) => { this.emit({ k: 'clock.advance', to }); },
+      exited: (id) => { this.emit({ k: 'actor.exit', id, a: id }); },
     });
   }
 

@@ -37,6 +37,8 @@ export interface Clock {
   now(): number;
   /** move virtual time forward (emits the clock event) */
   advance(to: number): void;
+  /** a thread returned: its actor is gone */
+  exited?(actor: number): void;
 }
 
 export class Scheduler {
@@ -112,6 +114,7 @@ export class Scheduler {
     if (r.done) {
       task.done = true;
       this.live--;
+      this.clock.exited?.(task.actor);
       return;
     }
     const w = r.value;

@@ -39,6 +39,9 @@ export interface IrqBindingInit {
 }
 export type IrqBinding = IrqBindingInit & { irq: number } & Obj;
 
+/** Signalled when a kernel starts running in another domain: waiters keyed by the old domid move over. */
+export const kernelMovedKey = (kernel: string): string => `moved:${kernel}`;
+
 export type IrqHandler = (k: Kernel, arg: Value) => Thread | void;
 
 export class Kernel implements HvContext {
@@ -151,7 +154,7 @@ export class Kernel implements HvContext {
       const d = this.hv.domains.get(this.domid);
       if (d === undefined || this.info.get('state') === 'shutdown') return;
       if (!d.evtchn.vcpus[vcpu]?.upcallPending) {
-        yield waitFor(upcallKey(this.domid, vcpu));
+        yield waitFor(upcallKey(this.domid, vcpu), kernelMovedKey(this.name));
         continue;
       }
       this.emit({ k: 'frame.push', fn: entry, locals: { vcpu } });

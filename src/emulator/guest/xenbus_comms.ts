@@ -7,7 +7,7 @@ import { portKey } from '../hypervisor/context';
 import { STORE_PFN } from '../toolstack/layout';
 import type { XsReply, XsStoreLink, XsWatchEvent } from '../xenbus/xs';
 import { xb_init_comms, xb_read, xbWaitKey, xs_talkv, wake_waiting } from '../xenstore/xenbus_xs';
-import type { Kernel } from './kernel';
+import { type Kernel, kernelMovedKey } from './kernel';
 
 type Gen<T> = Generator<Wait, T, void>;
 
@@ -18,7 +18,7 @@ export class StoreRing implements XsStoreLink {
     k.registerHandler('wake_waiting', (kk) => { wake_waiting(kk, kk.domid); });
   }
 
-  private get movedKey(): string { return `xenbus-moved:${this.k.name}`; }
+  private get movedKey(): string { return kernelMovedKey(this.k.name); }
 
   /** xenbus_init at boot: the ring from start_info, its irq bound to wake_waiting */
   init(storePort: number): void {

@@ -18,7 +18,12 @@ export interface MemPattern extends EventBase { k: 'mem.pattern'; dom: number; p
 /** hand a domain's memory image to another domain (restore / migration: same pfns, new mfns) */
 export interface MemTransfer extends EventBase { k: 'mem.transfer'; from: number; to: number; u?: Map<number, Uint8Array> }
 
-export type MemoryEvent = MemWrite | MemWrite32 | MemFill | MemCopy | MemPattern | MemTransfer;
+/** xc_domain_save: the domain's memory leaves it as a saved image */
+export interface MemSave extends EventBase { k: 'mem.save'; dom: number; image: string }
+/** xc_domain_restore: a saved image becomes a (new) domain's memory */
+export interface MemLoad extends EventBase { k: 'mem.load'; image: string; dom: number; u?: Map<number, Uint8Array> }
+
+export type MemoryEvent = MemWrite | MemWrite32 | MemFill | MemCopy | MemPattern | MemTransfer | MemSave | MemLoad;
 
 type W = { hv: HvState };
 
@@ -115,6 +120,33 @@ export const memoryHandlers: HandlerTable<W, MemoryEvent> = {
       fillPattern(p, e.off, e.len, e.seed, e.sector);
     },
     revert(w, e) { restore(w.hv, e.dom, e.pfn, e.off, e.u as Uint8Array | null); },
+  },
+  'mem.save': {
+    apply(w, e) {
+      if (w.hv.images.has(e.image)) throw new Error(`image "${e.image}" exists`);
+      const d = domain(w.hv, e.dom);
+      w.hv.images.set(e.image, d.mem);
+      d.mem = new Map();
+    },
+    revert(w, e) {
+      domain(w.hv, e.dom).mem = w.hv.images.get(e.image)!;
+      w.hv.images.delete(e.image);
+    },
+  },
+  'mem.load': {
+    apply(w, e) {
+      const img = w.hv.images.get(e.image);
+      if (img === undefined) throw new Error(`no saved image "${e.image}"`);
+      const d = domain(w.hv, e.dom);
+      e.u = d.mem;
+      d.mem = img;
+      w.hv.images.delete(e.image);
+    },
+    revert(w, e) {
+      const d = domain(w.hv, e.dom);
+      w.hv.images.set(e.image, d.mem);
+      d.mem = e.u as Map<number, Uint8Array>;
+    },
   },
   'mem.transfer': {
     apply(w, e) {

@@ -88,10 +88,12 @@ export interface HvState {
   /** machine frame -> owner */
   m2p: Map<number, { dom: number; pfn: number }>;
   nextMfn: number;
+  /** saved memory images (xc_domain_save's stream), by name, until a restore loads them */
+  images: Map<string, Map<number, Uint8Array>>;
 }
 
 export function createHvState(): HvState {
-  return { domains: new Map(), m2p: new Map(), nextMfn: 0x10000 };
+  return { domains: new Map(), m2p: new Map(), nextMfn: 0x10000, images: new Map() };
 }
 
 export function newDomain(domid: number, name: string, privileged: boolean, vcpus: number, nrPages: number, mfnBase: number): Domain {

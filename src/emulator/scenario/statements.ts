@@ -35,7 +35,7 @@ export function parseLine(lexed: LexedLine, sink: DiagnosticSink): Statement | n
   let label: Name | null = null;
   let start = 0;
   if (tokens[0].kind === 'word' && LABEL.test(tokens[0].text)) {
-    label = { text: tokens[0].text.slice(0, -1), span: { ...tokens[0].span, endCol: tokens[0].span.endCol - 1 } };
+    label = { text: tokens[0].text.slice(0, -1), span: tokens[0].span };
     start = 1;
   }
   const kw = tokens[start];

@@ -14,12 +14,16 @@ import { Xenstored } from '../xenstore/runtime';
 import { spawnXenstored } from '../xenstore/ring';
 import { libxl__build_pv, libxl__domain_make_home, nextDomid, xs_introduce_domain } from '../toolstack/libxl_create';
 import { backendPath, block_hotplug, frontendPath, libxl__device_add } from '../toolstack/libxl_device';
-import { type DomainConfig, STORE_PFN, type VbdConfig } from '../toolstack/layout';
+import { type DeviceConfig, type DomainConfig, STORE_PFN } from '../toolstack/layout';
+import { libxl__destroy_domid, libxl__domain_restore, libxl__domain_suspend, xc_domain_resume, xc_domain_save } from '../toolstack/libxl_dom_suspend';
+import { release_held } from '../backends/blkback/linux_blkback';
 
 /** What a guest kernel flavour provides to the system. */
 export interface GuestKernel {
   readonly name: string;
   boot(flavour: string, domid: number, nrPages: number): void;
+  /** queue an OS block request on `vdev` (virtual-device number) and let the driver issue it */
+  submitIo(vdev: number, op: 'read' | 'write', sector: number, nsect: number, seed: number): Thread;
 }
 
 export type GuestFactory = (sys: XenSystem, cfg: DomainConfig) => GuestKernel;
@@ -36,7 +40,7 @@ export class XenSystem {
   /** the toolstack's own connection (libxl's socket) */
   readonly xl: XsClient;
   readonly guests = new Map<string, { kernel: GuestKernel; cfg: DomainConfig; domid: number }>();
-  private nextMinor = 0;
+  nextMinor = 0;
 
   constructor(readonly opts: SystemOptions) {
     this.em = new Emulator(opts);
@@ -79,8 +83,19 @@ export class XenSystem {
   }
 
   /** libxl_device_disk_add / nic_add, plus the backend's configuration and the hotplug script */
-  *addDevice(domid: number, cfg: DomainConfig, dev: VbdConfig | DomainConfig['devices'][number]): Gen<void> {
+  *addDevice(domid: number, cfg: DomainConfig, dev: DeviceConfig): Gen<void> {
     const em = this.em, xs = this.xl;
+    this.registerDevice(domid, cfg, dev);
+    yield* libxl__device_add(em, xs, domid, dev);
+    if (dev.kind === 'vbd') {
+      const minor = this.nextMinor++;
+      em.spawn(`hotplug ${dev.vdev}`, 'toolstack', 0, () => block_hotplug(em, xs, domid, dev, minor));
+    }
+  }
+
+  /** The backend's configuration (disk, limits) and the pair the invariants watch. */
+  registerDevice(domid: number, cfg: DomainConfig, dev: DeviceConfig): void {
+    const em = this.em;
     if (dev.kind === 'vbd') {
       const disk = `${cfg.name}:${dev.vdev}`;
       if (!em.world.disks.disks.has(disk)) em.emit({ k: 'disk.create', id: disk, sectors: dev.sectors });
@@ -93,11 +108,68 @@ export class XenSystem {
       em.emit({ k: 'obj.new', id: vbdConfigId(domid, dev.devid), init: bc });
     }
     em.emit({ k: 'obj.new', id: `devices/${cfg.name}/${dev.kind}/${dev.devid}`, init: { frontend: frontendPath(domid, dev), backend: backendPath(domid, dev) } });
-    yield* libxl__device_add(em, xs, domid, dev);
-    if (dev.kind === 'vbd') {
-      const minor = this.nextMinor++;
-      em.spawn(`hotplug ${dev.vdev}`, 'toolstack', 0, () => block_hotplug(em, xs, domid, dev, minor));
+  }
+
+  private guest(name: string): { kernel: GuestKernel; cfg: DomainConfig; domid: number } {
+    const g = this.guests.get(name);
+    if (g === undefined) throw new Error(`no guest "${name}"`);
+    return g;
+  }
+
+  /** Current domid of a guest (it changes with migration). */
+  domidOf(name: string): number {
+    const d = this.em.world.objects.objs.get('kernels')?.[name];
+    if (typeof d !== 'number') throw new Error(`no guest "${name}"`);
+    return d;
+  }
+
+  /** A block request from inside the guest (an actor of its kernel). */
+  io(name: string, vdev: number, op: 'read' | 'write', sector: number, nsect: number, seed = 0): void {
+    const g = this.guest(name);
+    this.em.spawn(`${name}/io`, 'guest', this.domidOf(name), () => g.kernel.submitIo(vdev, op, sector, nsect, seed));
+  }
+
+  /** Hold (or release) the responses of the backend serving `vdev` of `name`. */
+  hold(name: string, vdev: number, on: boolean): void {
+    const id = vbdConfigId(this.domidOf(name), vdev);
+    this.em.emit({ k: 'obj.set', id, key: 'hold', v: on });
+    if (!on) {
+      const dev = `xenbus/vbd/${this.domidOf(name)}/${vdev}`;
+      this.em.spawn('dom0/release', 'backend', 0, () => release_held(this.dom0.k, dev));
     }
+  }
+
+  /** The toolstack asks for a suspend and then resumes the domain in place: the guest sees 1. */
+  suspendCancel(name: string): void {
+    const em = this.em, xs = this.xl, domid = this.domidOf(name);
+    em.spawn(`xl suspend-cancel ${name}`, 'toolstack', 0, () => (function* (): Thread {
+      if (yield* libxl__domain_suspend(em, xs, domid)) yield* xc_domain_resume(em, xs, domid);
+    })());
+  }
+
+  /**
+   * Save and restore, into the same domid (`migrate` false) or a new one (migration). The
+   * restored devices may get other backend limits, as a new host's backend would.
+   */
+  saveRestore(name: string, opts: { migrate: boolean; limits?: { [key: string]: number } } = { migrate: true }): void {
+    const sys = this, em = this.em, xs = this.xl;
+    const g = this.guest(name);
+    const old = this.domidOf(name);
+    em.spawn(`xl ${opts.migrate ? 'migrate' : 'save/restore'} ${name}`, 'toolstack', 0, () => (function* (): Thread {
+      if (!(yield* libxl__domain_suspend(em, xs, old))) return;
+      const image = `${name}@${em.history.length}`;
+      yield* xc_domain_save(em, old, image);
+      yield* libxl__destroy_domid(em, xs, old, g.cfg);
+      let to = old;
+      if (opts.migrate) { to = 1; while (em.hv.domains.has(to) || to === old) to++; }
+      const cfg: DomainConfig = opts.limits === undefined ? g.cfg : {
+        ...g.cfg, devices: g.cfg.devices.map((d) => (d.kind === 'vbd' ? { ...d, limits: { ...d.limits, ...opts.limits } } : d)),
+      };
+      g.cfg = cfg;
+      for (const dev of cfg.devices) sys.registerDevice(to, cfg, dev);
+      yield* libxl__domain_restore(em, xs, { image, kernel: name }, to, cfg, sys.nextMinor++);
+      g.domid = to;
+    })());
   }
 
   /** Run until nothing is left to do (or `maxSteps`). */

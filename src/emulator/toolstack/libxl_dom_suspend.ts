@@ -8,6 +8,7 @@ import { evtchn_alloc_unbound } from '../hypervisor/event_channel';
 import { gnttab_grant_foreign_access_ref } from '../hypervisor/grant_table';
 import { DOM_EXC_KEY, resumeKey } from '../hypervisor/sched_op';
 import { readStartInfo, writeStartInfo } from '../guest/start_info';
+import { kernelMovedKey } from '../guest/kernel';
 import { type Gen, type XsClient, isErr } from '../xenbus/xs';
 import { XS_RELEASE, XS_RESUME } from '../xenstore/wire';
 import { xenbus_transaction } from '../xenbus/client';
@@ -79,6 +80,13 @@ export function* xc_domain_resume(em: Emulator, xs: XsClient, domid: number): Ge
   });
 }
 
+/** xc_domain_save: the suspended domain's memory becomes the image `image`. */
+export function* xc_domain_save(em: Emulator, domid: number, image: string): Gen<void> {
+  yield* call(em, 'xc_domain_save', { domid, image }, function* () {
+    em.emit({ k: 'mem.save', dom: domid, image });
+  });
+}
+
 /** Remove a domain the way libxl__destroy_domid does: devices, xenstore, then Xen. */
 export function* libxl__destroy_domid(em: Emulator, xs: XsClient, domid: number, cfg: DomainConfig): Gen<void> {
   yield* call(em, 'libxl__destroy_domid', { domid }, function* () {
@@ -101,12 +109,10 @@ export function* libxl__destroy_domid(em: Emulator, xs: XsClient, domid: number,
  * console ports, a fresh grant table, a fresh xenstore home and device directories
  * (state 1), INTRODUCE, then the guest's SCHEDOP_shutdown returns 0.
  */
-export function* libxl__domain_restore(em: Emulator, xs: XsClient, saved: { domid: number; kernel: string; cfg: DomainConfig }, newDomid: number, newCfg: DomainConfig, minor: number): Gen<void> {
-  yield* call(em, 'libxl__domain_restore', { from: saved.domid, to: newDomid }, function* () {
-    const old = saved.domid;
+export function* libxl__domain_restore(em: Emulator, xs: XsClient, saved: { image: string; kernel: string }, newDomid: number, newCfg: DomainConfig, minor: number): Gen<void> {
+  yield* call(em, 'libxl__domain_restore', { image: saved.image, domid: newDomid }, function* () {
     em.emit({ k: 'dom.create', domid: newDomid, name: newCfg.name, privileged: false, vcpus: newCfg.vcpus, nrPages: newCfg.pages, mfnBase: em.hv.nextMfn });
-    em.emit({ k: 'mem.transfer', from: old, to: newDomid });
-    if (old !== newDomid && em.hv.domains.has(old)) em.emit({ k: 'dom.destroy', domid: old });
+    em.emit({ k: 'mem.load', image: saved.image, dom: newDomid });
     em.emit({ k: 'dom.start_info', domid: newDomid, pfn: START_INFO_PFN });
     const d = em.hv.domains.get(newDomid)!;
     const storePort = evtchn_alloc_unbound(em, 0, newDomid, 0);
@@ -145,4 +151,5 @@ export function moveKernel(em: Emulator, kernel: string, domid: number): void {
   for (const a of em.world.actors.actors) {
     if (a.name.startsWith(`${kernel}/`) && a.alive) em.emit({ k: 'actor.move', id: a.id, dom: domid });
   }
+  em.signal(kernelMovedKey(kernel));
 }

@@ -20,11 +20,35 @@ export class BackendBus {
     yield* xs.watch(root, 'backend', (path) => this.backend_changed(path, root));
   }
 
-  /** frontend_changed of the backend bus: a node under backend/ changed */
+  /**
+   * The watch on backend/: its first event (the watch path itself) enumerates the
+   * devices already there (xenbus_probe_devices), later ones name the node that changed.
+   */
   private *backend_changed(path: string, root: string): Gen<void> {
+    if (path === root) {
+      yield* call(this.k, 'xenbus_probe_devices', { type: 'backend' }, () => this.enumerate(root));
+      return;
+    }
     const rel = path.startsWith(`${root}/`) ? path.slice(root.length + 1).split('/') : [];
     if (rel.length < 3) return;
-    const [type, fe, id] = rel;
+    yield* this.probeOrRemove(root, rel[0], rel[1], rel[2]);
+  }
+
+  private *enumerate(root: string): Gen<void> {
+    const types = yield* this.xs.directory(root);
+    if (isErr(types)) return;
+    for (const type of types) {
+      const fes = yield* this.xs.directory(`${root}/${type}`);
+      if (isErr(fes)) continue;
+      for (const fe of fes) {
+        const ids = yield* this.xs.directory(`${root}/${type}/${fe}`);
+        if (isErr(ids)) continue;
+        for (const id of ids) yield* this.probeOrRemove(root, type, fe, id);
+      }
+    }
+  }
+
+  private *probeOrRemove(root: string, type: string, fe: string, id: string): Gen<void> {
     const drv = this.drivers.get(type);
     if (drv === undefined) return;
     const nodename = `backend/${type}/${fe}/${id}`;

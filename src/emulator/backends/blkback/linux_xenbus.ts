@@ -14,7 +14,7 @@ import type { XenbusDriver } from '../../xenbus/driver';
 import { XenbusState } from '../../xenbus/states';
 import { type Gen, type XsClient, isErr } from '../../xenbus/xs';
 import { type BlkbackRing, type VbdBackendConfig, vbdConfigId } from './common';
-import { xen_blkif_schedule } from './linux_blkback';
+import { blkifWaitKey, xen_blkif_schedule } from './linux_blkback';
 
 /** XENBUS_MAX_RING_GRANT_ORDER */
 const MAX_RING_ORDER = 4;
@@ -204,6 +204,9 @@ export function* xen_blkif_disconnect(k: Kernel, dev: string): Gen<void> {
     for (const h of r.ring_handles) gnttab_unmap_grant_ref(k, k.domid, h);
     ring.delete();
     beObj(k, dev).set('connected_ring', false);
+    // kthread_stop: the ring thread sees the ring gone and returns
+    beObj(k, dev).set('thread', 0);
+    k.signal(blkifWaitKey(k, dev));
   });
 }
 

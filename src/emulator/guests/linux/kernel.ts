@@ -11,13 +11,17 @@ import { XsClient } from '../../xenbus/xs';
 import { StoreRing } from '../../guest/xenbus_comms';
 import { readStartInfo } from '../../guest/start_info';
 import { START_INFO_PFN } from '../../toolstack/layout';
-import { blkfrontDriver, blkif_interrupt, type BlkfrontParams } from './blkfront';
+import { blkfrontDriver, blkif_interrupt, kick_pending_request_queues, type BlkfrontParams } from './blkfront';
+import { submit_bio } from '../../guest/block';
+import { waitFor } from '../../core/scheduler';
 import { xen_init_percpu_irqs } from './events';
 import { setup_shutdown_watcher } from './manage';
 
 export interface LinuxParams extends BlkfrontParams {
   vcpus: number;
 }
+
+export const thawKey = (kernel: string): string => `thaw:${kernel}`;
 
 export class LinuxGuest {
   get name(): string { return this.k.name; }
@@ -53,6 +57,16 @@ export class LinuxGuest {
         yield* setup_shutdown_watcher(g);
       });
     })());
+  }
+
+  /** A process doing block I/O: it is frozen across a suspend like every user task. */
+  *submitIo(vdev: number, op: 'read' | 'write', sector: number, nsect: number, seed: number): Thread {
+    const k = this.k;
+    while (k.info.get('frozen') === true) yield waitFor(thawKey(k.name));
+    yield* call(k, 'submit_bio', { dev: vdev, op, sector, nsect }, function* () {
+      submit_bio(k, String(vdev), op, sector, nsect, seed);
+      yield* kick_pending_request_queues(k, `xenbus/vbd/${vdev}`);
+    });
   }
 
   /**

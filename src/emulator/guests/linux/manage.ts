@@ -13,7 +13,7 @@ import { xenbus_transaction } from '../../xenbus/client';
 import { type Gen, isErr } from '../../xenbus/xs';
 import { CONSOLE_PFN, START_INFO_PFN, STORE_PFN } from '../../toolstack/layout';
 import { xen_irq_resume } from './events';
-import type { LinuxGuest } from './kernel';
+import { type LinuxGuest, thawKey } from './kernel';
 
 /** setup_shutdown_watcher: watch control/shutdown and advertise the commands handled */
 export function* setup_shutdown_watcher(g: LinuxGuest): Gen<void> {
@@ -54,7 +54,11 @@ export function* do_suspend(g: LinuxGuest): Thread {
   const { k } = g;
   yield* call(k, 'do_suspend', {}, function* () {
     k.info.set('state', 'suspending');
-    yield* call(k, 'freeze_processes', {}, function* () { k.info.set('frozen', true); });
+    yield* call(k, 'freeze_processes', {}, function* () {
+      k.info.set('frozen', true);
+      // what is in flight now has to survive the suspend (the invariants follow it)
+      k.emit({ k: 'blk.suspend', kern: k.name });
+    });
     yield* call(k, 'dpm_suspend_start', { state: 'PMSG_FREEZE' }, function* () {
       const rc = yield* g.bus.suspendAll();
       return rc;
@@ -79,7 +83,7 @@ export function* do_suspend(g: LinuxGuest): Thread {
       if (cancelled) yield* g.bus.cancelAll();
       else yield* g.bus.resumeAll();
     });
-    yield* call(k, 'thaw_processes', {}, function* () { k.info.set('frozen', false); });
+    yield* call(k, 'thaw_processes', {}, function* () { k.info.set('frozen', false); k.signal(thawKey(k.name)); });
     k.info.set('state', 'running');
     g.checkIrqsAfterResume(cancelled !== 0);
   });
