@@ -52,3 +52,24 @@ export function checkExecution(em: Emulator, x: Execution): void {
     cursor += s.len / SECTOR_SIZE;
   }
 }
+
+/**
+ * request-lost: every OS request that was in flight when its guest suspended must have
+ * completed once the system is quiet again. Called when a run ends (or an `expect`
+ * asks); reports each lost one once.
+ */
+export function checkLostRequests(em: Emulator): number {
+  let lost = 0;
+  const reported = new Set<number>();
+  for (const v of em.world.checks.violations) if (v.cls === 'request-lost' && typeof v.data === 'object' && v.data !== null && 'bio' in v.data) reported.add(Number((v.data as { bio: number }).bio));
+  for (const b of em.world.blk.bios.values()) {
+    if (!b.acrossSuspend || b.state === 'done' || reported.has(b.n)) continue;
+    lost++;
+    em.emit({
+      k: 'violation', cls: 'request-lost', cause: em.history.length - 1,
+      msg: `${b.kern}: ${b.op.toUpperCase()} bio #${b.n} of ${b.dev} (sector ${b.sector}, ${b.nsect} sectors) was in flight at suspend and never completed`,
+      data: { bio: b.n },
+    });
+  }
+  return lost;
+}
