@@ -332,6 +332,6 @@ export const DEFAULTS = {
   mtu: 1500,
   packetSize: 1500,
   timeoutNs: 10_000_000_000,
-  failError: 'EINVAL' as Errno,
+  failError: 'EINVAL' satisfies Errno,
   backend: 'dom0',
 } as const;

@@ -111,7 +111,7 @@ class Checker {
       if (other === d) break;
       if (other.kind === 'vbd' && other.devid === d.devid) this.sink.error(d.name.span, `${d.domain.text} already has a vbd with devid ${d.devid} (\`${other.name.text}\`, line ${other.line})`);
     }
-    this.checkLimits(d.name.text, d.backendKeys, d.backendKeySpans, {});
+    this.checkLimits(d.name, d.backendKeys, d.backendKeySpans, {});
   }
 
   private assignVifHandles(decls: Declaration[]): void {
@@ -136,20 +136,20 @@ class Checker {
   }
 
   /** Limits that depend on which blkback serves the device. */
-  private checkLimits(device: string, keys: BackendKeys, spans: BackendKeySpans, base: BackendKeys): void {
-    const backend = this.deviceBackend.get(device) ?? 'dom0';
+  private checkLimits(device: Name, keys: BackendKeys, spans: BackendKeySpans, base: BackendKeys): void {
+    const backend = this.deviceBackend.get(device.text) ?? 'dom0';
     const decl = this.symbols.get(backend)?.decl;
     const flavour: BlkbackFlavour = decl?.kind === 'backend' ? decl.blkback : 'linux';
     const segs = keys['max-request-segments'];
     const max = MAX_SEGMENTS_BY_BLKBACK[flavour];
     if (segs !== undefined && segs > max) {
-      this.sink.error(spans['max-request-segments'] ?? { line: 1, col: 1, endCol: 1 },
+      this.sink.error(spans['max-request-segments'] ?? device.span,
         `${flavour} blkback takes at most ${max} segments per request, got ${segs}; use feature-max-indirect-segments for larger requests, or \`blkback freebsd\``);
     }
     const order = keys['max-ring-page-order'] ?? base['max-ring-page-order'];
     const requests = keys['max-requests'];
     if (order !== undefined && requests !== undefined && requests > 32 << order) {
-      this.sink.warning(spans['max-requests'] ?? { line: 1, col: 1, endCol: 1 },
+      this.sink.warning(spans['max-requests'] ?? device.span,
         `max-requests ${requests} is more than a ${1 << order}-page ring holds (${32 << order}); the frontend will clamp it`);
     }
   }
@@ -322,7 +322,7 @@ class Checker {
         this.sink.error(ch.device.span, `\`${ch.device.text}\` is a device of ${d.domain.text}, not of ${s.domain.text}`);
         continue;
       }
-      if (d.kind === 'vbd') this.checkLimits(d.name.text, ch.backendKeys, ch.backendKeySpans, d.backendKeys);
+      if (d.kind === 'vbd') this.checkLimits(ch.device, ch.backendKeys, ch.backendKeySpans, d.backendKeys);
     }
   }
 

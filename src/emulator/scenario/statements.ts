@@ -35,7 +35,7 @@ export function parseLine(lexed: LexedLine, sink: DiagnosticSink): Statement | n
   let label: Name | null = null;
   let start = 0;
   if (tokens[0].kind === 'word' && LABEL.test(tokens[0].text)) {
-    label = { text: tokens[0].text.slice(0, -1), span: tokens[0].span };
+    label = { text: tokens[0].text.slice(0, -1), span: { ...tokens[0].span, endCol: tokens[0].span.endCol - 1 } };
     start = 1;
   }
   const kw = tokens[start];
@@ -45,7 +45,6 @@ export function parseLine(lexed: LexedLine, sink: DiagnosticSink): Statement | n
     return { kind: 'invalid', line: lexed.line, col: tokens[0].span.col, endCol: lastTok.span.endCol, label };
   }
   const base: StatementBase = { line: lexed.line, col: kw.span.col, endCol: lastTok.span.endCol, label };
-  const keyword = STATEMENT_KEYWORDS.find((k) => k === kw.text);
   if (kw.kind === 'word' && LABEL.test(kw.text)) {
     sink.error(kw.span, 'a statement takes one label');
     return { kind: 'invalid', ...base };
@@ -54,6 +53,7 @@ export function parseLine(lexed: LexedLine, sink: DiagnosticSink): Statement | n
     sink.error(kw.span, `expected a statement, got \`${kw.text}\`; ${UNKNOWN_HINT}`);
     return { kind: 'invalid', ...base };
   }
+  const keyword = STATEMENT_KEYWORDS.find((k) => k === kw.text);
   if (keyword === undefined) {
     sink.error(kw.span, `unknown statement \`${kw.text}\`; ${UNKNOWN_HINT}`, suggest(kw.value, STATEMENT_KEYWORDS));
     return { kind: 'invalid', ...base };
@@ -130,7 +130,10 @@ const parseDomain: Parser = (ctx) => {
     ctx.sink.error(name.span, `domain ${name.text} needs a kernel flavour: add \`kernel linux\` (or ${listWords(KERNEL_FLAVOURS.map((k) => k.name).filter((k) => k !== 'linux'))})`);
   }
   return {
-    kind: 'domain', ...ctx.base, name, domid: num(opts, 'id', -1), domidSpan: opts.get('id')?.valueSpan ?? null, kernel: flavour ?? 'linux', kernelSpan: flavour === undefined ? null : kernel?.valueSpan ?? null,
+    kind: 'domain', ...ctx.base, name,
+    // -1: no id given; check.ts gives the next free one.
+    domid: num(opts, 'id', -1), domidSpan: opts.get('id')?.valueSpan ?? null,
+    kernel: flavour ?? 'linux', kernelSpan: flavour === undefined ? null : kernel?.valueSpan ?? null,
     memoryKiB: Math.floor(num(opts, 'memory', DEFAULTS.memoryKiB * 1024) / 1024), vcpus: num(opts, 'vcpus', DEFAULTS.vcpus),
   };
 };
