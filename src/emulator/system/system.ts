@@ -15,7 +15,8 @@ import { spawnXenstored } from '../xenstore/ring';
 import { libxl__build_pv, libxl__domain_make_home, nextDomid, xs_introduce_domain } from '../toolstack/libxl_create';
 import { backendPath, block_hotplug, frontendPath, libxl__device_add } from '../toolstack/libxl_device';
 import { type DeviceConfig, type DomainConfig, STORE_PFN } from '../toolstack/layout';
-import { libxl__destroy_domid, libxl__domain_restore, libxl__domain_suspend, xc_domain_resume, xc_domain_save } from '../toolstack/libxl_dom_suspend';
+import { xc_domain_resume } from '../toolstack/libxl_dom_suspend';
+import { Lifecycle } from './lifecycle';
 import { release_held } from '../backends/blkback/linux_blkback';
 
 /** What a guest kernel flavour provides to the system. */
@@ -40,6 +41,7 @@ export class XenSystem {
   /** the toolstack's own connection (libxl's socket) */
   readonly xl: XsClient;
   readonly guests = new Map<string, { kernel: GuestKernel; cfg: DomainConfig; domid: number }>();
+  readonly lifecycle: Lifecycle;
   nextMinor = 0;
 
   constructor(readonly opts: SystemOptions) {
@@ -50,6 +52,7 @@ export class XenSystem {
     em.emit({ k: 'obj.new', id: 'kernels', init: { dom0: 0 } });
     installGrantChecks(em);
     installXenbusChecks(em);
+    this.lifecycle = new Lifecycle(this);
     this.xsd = new Xenstored(em);
     spawnXenstored(em, this.xsd);
     this.dom0 = new Dom0(em, this.xsd, opts.dom0Flavour ?? 'linux');
@@ -139,37 +142,33 @@ export class XenSystem {
     }
   }
 
-  /** The toolstack asks for a suspend and then resumes the domain in place: the guest sees 1. */
-  suspendCancel(name: string): void {
-    const em = this.em, xs = this.xl, domid = this.domidOf(name);
-    em.spawn(`xl suspend-cancel ${name}`, 'toolstack', 0, () => (function* (): Thread {
-      if (yield* libxl__domain_suspend(em, xs, domid)) yield* xc_domain_resume(em, xs, domid);
+  /** Suspend, then resume in place with HYPERVISOR_suspend returning 1 (a cancelled suspend). */
+  suspendCancel(name: string): number {
+    const lc = this.lifecycle;
+    return this.em.spawn(`xl suspend-cancel ${name}`, 'toolstack', 0, () => (function* (): Thread {
+      if (yield* lc.doSuspend(name)) yield* xc_domain_resume(lc.sys.em, lc.sys.xl, lc.sys.domidOf(name));
     })());
   }
 
-  /**
-   * Save and restore, into the same domid (`migrate` false) or a new one (migration). The
-   * restored devices may get other backend limits, as a new host's backend would.
-   */
-  saveRestore(name: string, opts: { migrate: boolean; limits?: { [key: string]: number } } = { migrate: true }): void {
-    const sys = this, em = this.em, xs = this.xl;
+  /** Save and restore into the same domid (`migrate` false), or migrate to a new one. */
+  saveRestore(name: string, opts: { migrate: boolean; limits?: { [key: string]: number } } = { migrate: true }): number {
+    const limits = opts.limits === undefined ? undefined : { '*': opts.limits };
+    if (opts.migrate) return this.lifecycle.migrate(name, { limits });
+    return this.lifecycle.migrate(name, { limits, domid: this.domidOf(name) });
+  }
+
+  guestConfig(name: string): DomainConfig { return this.guest(name).cfg; }
+  setGuestConfig(name: string, cfg: DomainConfig, domid: number): void {
     const g = this.guest(name);
-    const old = this.domidOf(name);
-    em.spawn(`xl ${opts.migrate ? 'migrate' : 'save/restore'} ${name}`, 'toolstack', 0, () => (function* (): Thread {
-      if (!(yield* libxl__domain_suspend(em, xs, old))) return;
-      const image = `${name}@${em.history.length}`;
-      yield* xc_domain_save(em, old, image);
-      yield* libxl__destroy_domid(em, xs, old, g.cfg);
-      let to = old;
-      if (opts.migrate) { to = 1; while (em.hv.domains.has(to) || to === old) to++; }
-      const cfg: DomainConfig = opts.limits === undefined ? g.cfg : {
-        ...g.cfg, devices: g.cfg.devices.map((d) => (d.kind === 'vbd' ? { ...d, limits: { ...d.limits, ...opts.limits } } : d)),
-      };
-      g.cfg = cfg;
-      for (const dev of cfg.devices) sys.registerDevice(to, cfg, dev);
-      yield* libxl__domain_restore(em, xs, { image, kernel: name }, to, cfg, sys.nextMinor++);
-      g.domid = to;
-    })());
+    g.cfg = cfg;
+    g.domid = domid;
+  }
+
+  /** The lowest domid >= 1 that is free (and not `except`). */
+  freeDomid(except = -1): number {
+    let d = 1;
+    while (this.em.hv.domains.has(d) || d === except) d++;
+    return d;
   }
 
   /** Run until nothing is left to do (or `maxSteps`). */

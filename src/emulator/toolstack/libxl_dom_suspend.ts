@@ -4,7 +4,7 @@ import { call } from '../core/call';
 import { sleep, waitForUntil } from '../core/scheduler';
 import type { Emulator } from '../emulator';
 import { SHUTDOWN } from '../hypervisor/constants';
-import { evtchn_alloc_unbound } from '../hypervisor/event_channel';
+import { evtchn_alloc_unbound, evtchn_reset } from '../hypervisor/event_channel';
 import { gnttab_grant_foreign_access_ref } from '../hypervisor/grant_table';
 import { DOM_EXC_KEY, resumeKey } from '../hypervisor/sched_op';
 import { readStartInfo, writeStartInfo } from '../guest/start_info';
@@ -152,4 +152,42 @@ export function moveKernel(em: Emulator, kernel: string, domid: number): void {
     if (a.name.startsWith(`${kernel}/`) && a.alive) em.emit({ k: 'actor.move', id: a.id, dom: domid });
   }
   em.signal(kernelMovedKey(kernel));
+}
+
+/**
+ * xc_domain_resume(fast = 0): the guest sees 0 in the SAME domain and must reconnect
+ * everything as after a migration. What the toolstack does to the existing channels and
+ * backends in that case is not documented (xen-reference.md §7.2); the emulator resets the
+ * domain's event channels, gives it new store and console ports, rewrites start_info's
+ * pfns to mfns, re-creates the device directories and re-introduces the domain (a new
+ * xenstore connection: no watches). This is this emulator's choice, stated here.
+ */
+export function* xc_domain_resume_slow(em: Emulator, xs: XsClient, domid: number, cfg: DomainConfig, devices: { registerDevice(domid: number, cfg: DomainConfig, dev: DomainConfig['devices'][number]): void; nextMinor: number }): Gen<void> {
+  yield* call(em, 'xc_domain_resume', { domid, fast: 0 }, function* () {
+    evtchn_reset(em, 0, domid);
+    const d = em.hv.domains.get(domid)!;
+    const storePort = evtchn_alloc_unbound(em, 0, domid, 0);
+    const consolePort = evtchn_alloc_unbound(em, 0, domid, 0);
+    const storePfn = readStartInfo(em.hv, domid, START_INFO_PFN, 'store_mfn');
+    const consolePfn = readStartInfo(em.hv, domid, START_INFO_PFN, 'console_mfn');
+    writeStartInfo(em, domid, START_INFO_PFN, 'store_mfn', d.p2m[storePfn] ?? d.p2m[STORE_PFN]);
+    writeStartInfo(em, domid, START_INFO_PFN, 'store_evtchn', storePort);
+    writeStartInfo(em, domid, START_INFO_PFN, 'console_mfn', d.p2m[consolePfn] ?? d.p2m[CONSOLE_PFN]);
+    writeStartInfo(em, domid, START_INFO_PFN, 'console_evtchn', consolePort);
+    for (const dev of cfg.devices) {
+      yield* xs.rm(backendPath(domid, dev));
+      yield* xs.rm(frontendPath(domid, dev));
+    }
+    yield sleep(1_000_000);
+    yield* xs_introduce_domain(xs, domid, d.p2m[STORE_PFN], storePort);
+    for (const dev of cfg.devices) {
+      devices.registerDevice(domid, cfg, dev);
+      yield* libxl__device_add(em, xs, domid, dev);
+      if (dev.kind === 'vbd') { const minor = devices.nextMinor++; em.spawn(`hotplug ${dev.vdev}`, 'toolstack', 0, () => block_hotplug(em, xs, domid, dev, minor)); }
+    }
+    em.emit({ k: 'dom.suspend_ret', domid, v: 0 });
+    em.emit({ k: 'dom.state', domid, state: 'running', reason: null });
+    const kern = kernelIn(em, domid);
+    if (kern !== undefined) em.signal(resumeKey(kern));
+  });
 }
