@@ -13,6 +13,9 @@ export interface EmulatorOptions {
   noHistory?: boolean;
 }
 
+/** Signalled when actor `id`'s thread returns. */
+export const exitKey = (id: number): string => `exit:${id}`;
+
 export type EventObserver = (e: WorldEvent, index: number) => void;
 
 export type RunResult =
@@ -30,6 +33,8 @@ export class Emulator implements HvContext {
   private readonly deferred: WorldEvent[] = [];
   private depth = 0;
   private nextActor = 1;
+  /** model bugs: an actor's code threw (the run goes on without that actor) */
+  readonly errors: { actor: number; at: number; message: string; stack: string }[] = [];
 
   constructor(opts: EmulatorOptions = {}) {
     this.seed = opts.seed ?? 0;
@@ -38,7 +43,11 @@ export class Emulator implements HvContext {
     this.sched = new Scheduler(this.rng, {
       now: () => this.world.clock.now,
       advance: (to) => { this.emit({ k: 'clock.advance', to }); },
-      exited: (id) => { this.emit({ k: 'actor.exit', id, a: id }); },
+      exited: (id) => { this.emit({ k: 'actor.exit', id, a: id }); this.sched.signal(exitKey(id)); },
+      crashed: (id, err) => {
+        const name = this.world.actors.actors[id]?.name ?? `actor ${id}`;
+        this.errors.push({ actor: id, at: this.history.length, message: `${name}: ${err instanceof Error ? err.message : String(err)}`, stack: err instanceof Error ? err.stack ?? '' : '' });
+      },
     });
   }
 
@@ -71,6 +80,17 @@ export class Emulator implements HvContext {
   }
 
   signal(key: string): void { this.sched.signal(key); }
+
+  /** Run `fn` with its events attributed to actor `id` (work done on that actor's behalf). */
+  asActor<T>(id: number, fn: () => T): T {
+    const prev = this.sched.current;
+    this.sched.current = id;
+    try {
+      return fn();
+    } finally {
+      this.sched.current = prev;
+    }
+  }
 
   observe(o: EventObserver): () => void {
     this.observers.push(o);

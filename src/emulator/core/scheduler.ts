@@ -39,6 +39,8 @@ export interface Clock {
   advance(to: number): void;
   /** a thread returned: its actor is gone */
   exited?(actor: number): void;
+  /** a thread threw: a bug in a model (the actor is gone, the others go on) */
+  crashed?(actor: number, err: unknown): void;
 }
 
 export class Scheduler {
@@ -108,9 +110,15 @@ export class Scheduler {
     let r: IteratorResult<Wait, void>;
     try {
       r = task.thread.next();
-    } finally {
+    } catch (err) {
       this.current = 0;
+      task.done = true;
+      this.live--;
+      this.clock.crashed?.(task.actor, err);
+      this.clock.exited?.(task.actor);
+      return;
     }
+    this.current = 0;
     if (r.done) {
       task.done = true;
       this.live--;

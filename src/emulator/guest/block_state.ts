@@ -25,6 +25,8 @@ export interface Bio {
   acrossSuspend: boolean;
   /** times a backend executed it (replays included) */
   executions: number;
+  /** executions when the guest suspended: any later one is a replay */
+  execAtSuspend: number;
 }
 
 export interface BlockState {
@@ -38,7 +40,7 @@ export function createBlockState(): BlockState {
   return { bios: new Map(), nextBio: 1, expect: new Map() };
 }
 
-export interface BlkSubmit extends EventBase { k: 'blk.submit'; bio: Omit<Bio, 'state' | 'completions' | 'status' | 'acrossSuspend' | 'executions'> }
+export interface BlkSubmit extends EventBase { k: 'blk.submit'; bio: Omit<Bio, 'state' | 'completions' | 'status' | 'acrossSuspend' | 'executions' | 'execAtSuspend'> }
 export interface BlkState extends EventBase { k: 'blk.state'; n: number; state: BioState; u?: BioState }
 export interface BlkComplete extends EventBase { k: 'blk.complete'; n: number; status: number; u?: { state: BioState; status: number; expect: (number | undefined)[] | null } }
 export interface BlkSuspend extends EventBase { k: 'blk.suspend'; kern: string; u?: number[] }
@@ -57,7 +59,7 @@ function bio(w: W, n: number): Bio {
 export const blockHandlers: HandlerTable<W, BlockEvent> = {
   'blk.submit': {
     apply(w, e) {
-      w.blk.bios.set(e.bio.n, { ...e.bio, pfns: [...e.bio.pfns], state: 'queued', completions: 0, status: 0, acrossSuspend: false, executions: 0 });
+      w.blk.bios.set(e.bio.n, { ...e.bio, pfns: [...e.bio.pfns], state: 'queued', completions: 0, status: 0, acrossSuspend: false, executions: 0, execAtSuspend: 0 });
       w.blk.nextBio = Math.max(w.blk.nextBio, e.bio.n + 1);
     },
     revert(w, e) { w.blk.bios.delete(e.bio.n); w.blk.nextBio = e.bio.n; },
@@ -97,11 +99,11 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
     apply(w, e) {
       const marked: number[] = [];
       for (const b of w.blk.bios.values()) {
-        if (b.kern === e.kern && b.state === 'issued' && !b.acrossSuspend) { b.acrossSuspend = true; marked.push(b.n); }
+        if (b.kern === e.kern && b.state === 'issued' && !b.acrossSuspend) { b.acrossSuspend = true; b.execAtSuspend = b.executions; marked.push(b.n); }
       }
       e.u = marked;
     },
-    revert(w, e) { for (const n of e.u as number[]) bio(w, n).acrossSuspend = false; },
+    revert(w, e) { for (const n of e.u as number[]) { const b = bio(w, n); b.acrossSuspend = false; b.execAtSuspend = 0; } },
   },
   'blk.exec': {
     apply(w, e) { bio(w, e.n).executions++; },

@@ -115,4 +115,4 @@ export type ShutdownReason = (typeof SHUTDOWN)[keyof typeof SHUTDOWN];
 export const SHUTDOWN_NAMES = ['poweroff', 'reboot', 'suspend', 'crash', 'watchdog', 'soft_reset'] as const;
 
 // Linux errno values that hypercalls return (negated)
-export const ERRNO = { EPERM: 1, ENOENT: 2, ESRCH: 3, EINVAL: 22, EEXIST: 17, ENOSPC: 28, ENOMEM: 12, EBUSY: 16, EACCES: 13, EAGAIN: 11, ENOSYS: 38 } as const;
+export const ERRNO = { EPERM: 1, ENOENT: 2, ESRCH: 3, EIO: 5, EAGAIN: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, EBUSY: 16, EEXIST: 17, ENODEV: 19, EINVAL: 22, ENOSPC: 28, ENOSYS: 38 } as const;

@@ -7,6 +7,7 @@ import {
 } from './constants';
 import { type HvContext, portKey, upcallKey } from './context';
 import { type Domain, type HvState, type PortInfo, domain } from './state';
+import { drop_notification, hypercall_fault } from './faults';
 
 /** A port's binding changed (allocated, bound, closed: st = null frees it). */
 export interface EvtchnPort extends EventBase { k: 'evtchn.port'; dom: number; port: number; st: PortInfo | null; u?: PortInfo | null }
@@ -84,6 +85,7 @@ function resolveDom(ctx: HvContext, caller: number, dom: number): Domain | numbe
 
 /** evtchn_set_pending, 2-level (§5.4). */
 export function evtchn_set_pending(ctx: HvContext, dom: number, port: number): void {
+  if (drop_notification(ctx, dom, port)) return; // an injected fault: this notification is lost
   const d = domain(ctx.hv, dom);
   const ev = d.evtchn;
   if (ev.pending[port]) return; // already pending: no new edge
@@ -106,6 +108,8 @@ function markVcpuPending(ctx: HvContext, d: Domain, vcpu: number, word: number):
 
 /** EVTCHNOP_alloc_unbound: a new port in `dom` that `remoteDom` may bind to. */
 export function evtchn_alloc_unbound(ctx: HvContext, caller: number, dom: number, remoteDom: number): number {
+  const fault = hypercall_fault(ctx, 'event_channel_op', 'alloc_unbound', caller);
+  if (fault !== 0) return fault;
   const d = resolveDom(ctx, caller, dom);
   if (typeof d === 'number') return d;
   const port = getFreePort(d);
@@ -117,6 +121,8 @@ export function evtchn_alloc_unbound(ctx: HvContext, caller: number, dom: number
 
 /** EVTCHNOP_bind_interdomain: bind to an unbound port of `remoteDom` that accepts the caller. */
 export function evtchn_bind_interdomain(ctx: HvContext, caller: number, remoteDom: number, remotePort: number): number {
+  const fault = hypercall_fault(ctx, 'event_channel_op', 'bind_interdomain', caller);
+  if (fault !== 0) return fault;
   const ld = ctx.hv.domains.get(caller);
   const rid = remoteDom === DOMID_SELF ? caller : remoteDom;
   const rd = ctx.hv.domains.get(rid);
@@ -136,6 +142,8 @@ export function evtchn_bind_interdomain(ctx: HvContext, caller: number, remoteDo
 
 /** EVTCHNOP_bind_virq */
 export function evtchn_bind_virq(ctx: HvContext, caller: number, virq: number, vcpu: number): number {
+  const fault = hypercall_fault(ctx, 'event_channel_op', 'bind_virq', caller);
+  if (fault !== 0) return fault;
   const d = ctx.hv.domains.get(caller);
   if (d === undefined) return -ERRNO.ESRCH;
   if (!Number.isInteger(virq) || virq < 0 || virq >= 24) return -ERRNO.EINVAL;
@@ -150,6 +158,8 @@ export function evtchn_bind_virq(ctx: HvContext, caller: number, virq: number, v
 
 /** EVTCHNOP_bind_ipi */
 export function evtchn_bind_ipi(ctx: HvContext, caller: number, vcpu: number): number {
+  const fault = hypercall_fault(ctx, 'event_channel_op', 'bind_ipi', caller);
+  if (fault !== 0) return fault;
   const d = ctx.hv.domains.get(caller);
   if (d === undefined) return -ERRNO.ESRCH;
   if (vcpu < 0 || vcpu >= d.evtchn.vcpus.length) return -ERRNO.ENOENT;
@@ -161,6 +171,8 @@ export function evtchn_bind_ipi(ctx: HvContext, caller: number, vcpu: number): n
 
 /** EVTCHNOP_close: the peer of an interdomain channel reverts to unbound, accepting the closer. */
 export function evtchn_close(ctx: HvContext, caller: number, port: number): number {
+  const fault = hypercall_fault(ctx, 'event_channel_op', 'close', caller);
+  if (fault !== 0) return fault;
   const d = ctx.hv.domains.get(caller);
   if (d === undefined) return -ERRNO.ESRCH;
   if (!validPort(port)) return -ERRNO.EINVAL;
@@ -179,6 +191,8 @@ export function evtchn_close(ctx: HvContext, caller: number, port: number): numb
 
 /** EVTCHNOP_send */
 export function evtchn_send(ctx: HvContext, caller: number, port: number): number {
+  const fault = hypercall_fault(ctx, 'event_channel_op', 'send', caller);
+  if (fault !== 0) return fault;
   const d = ctx.hv.domains.get(caller);
   if (d === undefined) return -ERRNO.ESRCH;
   if (!validPort(port)) return -ERRNO.EINVAL;
@@ -228,6 +242,8 @@ export function evtchn_status(hv: HvState, caller: number, dom: number, port: nu
 
 /** EVTCHNOP_unmask: clearing the mask re-creates a lost edge if the port is pending. */
 export function evtchn_unmask(ctx: HvContext, caller: number, port: number): number {
+  const fault = hypercall_fault(ctx, 'event_channel_op', 'unmask', caller);
+  if (fault !== 0) return fault;
   const d = ctx.hv.domains.get(caller);
   if (d === undefined) return -ERRNO.ESRCH;
   if (!validPort(port)) return -ERRNO.EINVAL;

@@ -8,6 +8,7 @@ import {
 } from './constants';
 import type { HvContext } from './context';
 import { mfnToPfn } from './memory';
+import { hypercall_fault } from './faults';
 import { type GrantEntry, type HvState, type Mapping, domain } from './state';
 
 /** The granting guest writes an entry (domid, frame, then flags, as one step). */
@@ -109,6 +110,7 @@ export const grantHandlers: HandlerTable<W, GrantEvent> = {
 
 /** GNTTABOP_setup_table: grow the caller's table to nr_frames. */
 export function gnttab_setup_table(ctx: HvContext, dom: number, nrFrames: number): number {
+  if (hypercall_fault(ctx, 'grant_table_op', 'setup_table', dom) !== 0) return GNTST.general_error;
   const d = ctx.hv.domains.get(dom);
   if (d === undefined) return GNTST.bad_domain;
   if (nrFrames > d.grant.maxFrames) return GNTST.general_error;
@@ -127,6 +129,7 @@ export function gnttab_query_size(hv: HvState, dom: number): { status: number; n
 export function gnttab_map_grant_ref(
   ctx: HvContext, mapper: number, granter: number, ref: number, flags: number, hostAddr = 0,
 ): { status: number; handle: number } {
+  if (hypercall_fault(ctx, 'grant_table_op', 'map_grant_ref', mapper) !== 0) return { status: GNTST.general_error, handle: 0 };
   const hv = ctx.hv;
   const gd = hv.domains.get(granter);
   if (gd === undefined || granter === mapper) return { status: GNTST.bad_domain, handle: 0 };
@@ -148,6 +151,7 @@ export function gnttab_map_grant_ref(
 
 /** GNTTABOP_unmap_grant_ref */
 export function gnttab_unmap_grant_ref(ctx: HvContext, mapper: number, handle: number): number {
+  if (hypercall_fault(ctx, 'grant_table_op', 'unmap_grant_ref', mapper) !== 0) return GNTST.general_error;
   const d = ctx.hv.domains.get(mapper);
   if (d === undefined) return GNTST.bad_domain;
   if (!d.maptrack.has(handle)) return GNTST.bad_handle;
@@ -174,6 +178,7 @@ export interface CopySide {
 
 /** GNTTABOP_copy: one copy operation done by `caller`. */
 export function gnttab_copy(ctx: HvContext, caller: number, src: CopySide, dst: CopySide, len: number, flags: number): number {
+  if (hypercall_fault(ctx, 'grant_table_op', 'copy', caller) !== 0) return GNTST.general_error;
   const hv = ctx.hv;
   if (src.offset + len > PAGE_SIZE || dst.offset + len > PAGE_SIZE || len < 0) return GNTST.bad_copy_arg;
   const s = resolveCopySide(hv, caller, src, (flags & GNTCOPY_source_gref) !== 0, false);

@@ -176,6 +176,9 @@ export function pfnToMfn(hv: HvState, dom: number, pfn: number): number {
   return mfn;
 }
 
+/** Seeds from here on are stamps: seed - STAMP_BASE numbers the write. */
+export const STAMP_BASE = 0x4000_0000;
+
 /**
  * The data pattern a workload writes. Seeds 0..255 are plain one-byte fills (pattern 0xA5 =
  * every byte 0xA5). Larger seeds give every 512-byte sector its own bytes, derived from
@@ -184,6 +187,15 @@ export function pfnToMfn(hv: HvState, dom: number, pfn: number): number {
 export function fillPattern(p: Uint8Array, off: number, len: number, seed: number, sector: number): void {
   if (seed >= 0 && seed <= 0xff) {
     p.fill(seed, off, off + len);
+    return;
+  }
+  if (seed >= STAMP_BASE) {
+    // a readable stamp, repeated: which sector this is and which write produced it
+    for (let s = 0; s * 512 < len; s++) {
+      const text = `sector ${sector + s} write ${seed - STAMP_BASE}\n`;
+      const base = off + s * 512, end = Math.min(off + len, base + 512);
+      for (let i = base; i < end; i++) p[i] = text.charCodeAt((i - base) % text.length);
+    }
     return;
   }
   for (let s = 0; s * 512 < len; s++) {

@@ -6,8 +6,10 @@ import { waitFor } from '../core/scheduler';
 import type { Wait } from '../core/scheduler';
 import { SHUTDOWN, VIRQ } from './constants';
 import type { HvContext } from './context';
+import type { ObjSet } from '../core/objects';
 import { send_guest_virq } from './event_channel';
 import { mfnToPfn } from './memory';
+import { hypercall_fault } from './faults';
 
 /** Scheduler key the toolstack signals when it resumes a kernel stopped in SCHEDOP_shutdown. */
 export const resumeKey = (kernel: string): string => `resume:${kernel}`;
@@ -27,15 +29,21 @@ export function domain_shutdown(ctx: HvContext, domid: number, reason: number): 
  * runs in by then (the same one, or the restored one). -EINVAL for a start_info frame
  * the domain does not own.
  */
-export function* HYPERVISOR_suspend(ctx: HvContext, kernel: string, domidNow: () => number, startInfoMfn: number): Generator<Wait, number, void> {
+export function* HYPERVISOR_suspend(ctx: HvContext & { emit(e: ObjSet): void }, kernel: string, domidNow: () => number, startInfoMfn: number): Generator<Wait, number, void> {
   const dom = domidNow();
+  const fault = hypercall_fault(ctx, 'sched_op', 'shutdown', dom);
+  if (fault !== 0) return fault;
   const owner = mfnToPfn(ctx.hv, startInfoMfn);
   if (owner === undefined || owner.dom !== dom) return -22;
   ctx.emit({ k: 'dom.suspend_ret', domid: dom, v: null });
   domain_shutdown(ctx, dom, SHUTDOWN.suspend);
   for (;;) {
     const d = ctx.hv.domains.get(domidNow());
-    if (d !== undefined && d.state === 'running' && d.suspendReturn !== null) return d.suspendReturn;
+    if (d !== undefined && d.state === 'running' && d.suspendReturn !== null) {
+      // what the guest saw, for expectations ("suspend-result")
+      ctx.emit({ k: 'obj.set', id: kernel, key: 'suspend_result', v: d.suspendReturn });
+      return d.suspendReturn;
+    }
     yield waitFor(resumeKey(kernel));
   }
 }

@@ -90,10 +90,30 @@ export interface HvState {
   nextMfn: number;
   /** saved memory images (xc_domain_save's stream), by name, until a restore loads them */
   images: Map<string, Map<number, Uint8Array>>;
+  /** injected faults: notifications to lose, hypercalls to fail */
+  faults: HvFaults;
+}
+
+export interface HypercallFault {
+  hypercall: string;
+  /** the operation (EVTCHNOP_/GNTTABOP_/SCHEDOP_ name), or null for any */
+  op: string | null;
+  /** the calling domain, or null for any */
+  dom: number | null;
+  /** calls still to fail */
+  count: number;
+  /** errno name */
+  errno: string;
+}
+
+export interface HvFaults {
+  /** "dom:port" -> notifications still to lose */
+  drops: Map<string, number>;
+  fails: HypercallFault[];
 }
 
 export function createHvState(): HvState {
-  return { domains: new Map(), m2p: new Map(), nextMfn: 0x10000, images: new Map() };
+  return { domains: new Map(), m2p: new Map(), nextMfn: 0x10000, images: new Map(), faults: { drops: new Map(), fails: [] } };
 }
 
 export function newDomain(domid: number, name: string, privileged: boolean, vcpus: number, nrPages: number, mfnBase: number): Domain {

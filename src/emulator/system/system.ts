@@ -2,6 +2,8 @@
 // guests with their kernels. The scenario runner and the tests drive it; everything it
 // does happens through actors and events, so it can be stepped, rewound and recorded.
 import { call } from '../core/call';
+import type { Kernel } from '../guest/kernel';
+import { submit_bio } from '../guest/block';
 import type { Thread } from '../core/scheduler';
 import { Emulator, type EmulatorOptions } from '../emulator';
 import { Dom0, DOM0_PAGES } from '../backends/dom0';
@@ -22,9 +24,13 @@ import { release_held } from '../backends/blkback/linux_blkback';
 /** What a guest kernel flavour provides to the system. */
 export interface GuestKernel {
   readonly name: string;
+  /** the kernel's xenstore client, when it has one the system may tune (watch delays) */
+  readonly xs?: XsClient;
   boot(flavour: string, domid: number, nrPages: number): void;
-  /** queue an OS block request on `vdev` (virtual-device number) and let the driver issue it */
-  submitIo(vdev: number, op: 'read' | 'write', sector: number, nsect: number, seed: number): Thread;
+  /** the process that queued requests on `vdev` (virtual-device number) lets the driver issue them */
+  kickIo(vdev: number): Thread;
+  /** the kernel's state object ("kernels" registry name) for submit_bio */
+  readonly k: Kernel;
 }
 
 export type GuestFactory = (sys: XenSystem, cfg: DomainConfig) => GuestKernel;
@@ -43,6 +49,8 @@ export class XenSystem {
   readonly guests = new Map<string, { kernel: GuestKernel; cfg: DomainConfig; domid: number }>();
   readonly lifecycle: Lifecycle;
   nextMinor = 0;
+  /** delays a scenario set for a device before it exists: `${guest}/${devid}` -> config fields */
+  readonly deviceDelays = new Map<string, { [key: string]: number }>();
 
   constructor(readonly opts: SystemOptions) {
     this.em = new Emulator(opts);
@@ -50,6 +58,7 @@ export class XenSystem {
     em.emit({ k: 'dom.create', domid: 0, name: 'Domain-0', privileged: true, vcpus: 1, nrPages: DOM0_PAGES, mfnBase: 0x1000 });
     em.emit({ k: 'dom.state', domid: 0, state: 'running', reason: null });
     em.emit({ k: 'obj.new', id: 'kernels', init: { dom0: 0 } });
+    em.emit({ k: 'obj.new', id: 'faults', init: { watch_delay_ns: 0 } });
     installGrantChecks(em);
     installXenbusChecks(em);
     this.lifecycle = new Lifecycle(this);
@@ -59,13 +68,19 @@ export class XenSystem {
     this.dom0.boot();
     this.xl = new XsClient(new LocalTransport(this.xsd, 0), 'xl');
     em.spawn('xl/xenwatch', 'toolstack', 0, () => this.xl.xenwatch_thread());
+    this.dom0.xs.watchDelay = this.xl.watchDelay = this.watchDelay;
   }
 
+  /** Network traffic on a vif (installed by the network device models): an error text or undefined. */
+  packets: ((guest: string, devid: number, direction: 'send' | 'deliver', count: number, size: number) => string | undefined) | undefined = undefined;
+
+  /** "delay watches": read from the "faults" object a scenario sets */
+  readonly watchDelay = (): number => Number(this.em.world.objects.objs.get('faults')?.watch_delay_ns ?? 0);
+
   /** `xl create`: build the domain, its home and devices, unpause, boot its kernel. */
-  create(cfg: DomainConfig): number {
-    const domid = nextDomid(this.em);
-    this.em.spawn(`xl create ${cfg.name}`, 'toolstack', 0, () => this.libxl_domain_create(cfg, domid));
-    return domid;
+  create(cfg: DomainConfig, domid = nextDomid(this.em)): { domid: number; actor: number } {
+    const actor = this.em.spawn(`xl create ${cfg.name}`, 'toolstack', 0, () => this.libxl_domain_create(cfg, domid));
+    return { domid, actor };
   }
 
   private *libxl_domain_create(cfg: DomainConfig, domid: number): Thread {
@@ -79,6 +94,7 @@ export class XenSystem {
       const factory = sys.opts.guests[cfg.flavour];
       if (factory === undefined) throw new Error(`no guest kernel flavour "${cfg.flavour}"`);
       const kernel = factory(sys, cfg);
+      if (kernel.xs !== undefined) kernel.xs.watchDelay = sys.watchDelay;
       sys.guests.set(cfg.name, { kernel, cfg, domid });
       em.emit({ k: 'dom.state', domid, state: 'running', reason: null });
       kernel.boot(cfg.flavour, domid, cfg.pages);
@@ -107,6 +123,8 @@ export class XenSystem {
         max_indirect_segments: dev.limits['feature-max-indirect-segments'] ?? 0, max_requests: dev.limits['max-requests'] ?? 0,
         max_request_segments: dev.limits['max-request-segments'] ?? 0, max_request_size: dev.limits['max-request-size'] ?? 0,
         feature_flush_cache: dev.limits['feature-flush-cache'] ?? 1, feature_discard: dev.limits['feature-discard'] ?? 0, hold: false,
+        hold_notify: false, response_delay_ns: 0, probe_delay_ns: 0, hotplug_delay_ns: 0,
+        ...(this.deviceDelays.get(`${cfg.name}/${dev.devid}`) ?? {}),
       };
       em.emit({ k: 'obj.new', id: vbdConfigId(domid, dev.devid), init: bc });
     }
@@ -126,10 +144,14 @@ export class XenSystem {
     return d;
   }
 
-  /** A block request from inside the guest (an actor of its kernel). */
-  io(name: string, vdev: number, op: 'read' | 'write', sector: number, nsect: number, seed = 0): void {
+  /**
+   * A block request from a process in the guest: the OS request is queued at once (it
+   * exists when this returns), then the process lets the driver issue it.
+   */
+  io(name: string, vdev: number, op: 'read' | 'write', sector: number, nsect: number, seed = 0): number {
     const g = this.guest(name);
-    this.em.spawn(`${name}/io`, 'guest', this.domidOf(name), () => g.kernel.submitIo(vdev, op, sector, nsect, seed));
+    const id = this.em.spawn(`${name}/io`, 'guest', this.domidOf(name), () => g.kernel.kickIo(vdev));
+    return this.em.asActor(id, () => submit_bio(g.kernel.k, String(vdev), op, sector, nsect, seed));
   }
 
   /** Hold (or release) the responses of the backend serving `vdev` of `name`. */

@@ -2,6 +2,7 @@
 // xen-reference.md §2.2-2.4): frontend and backend directories with their cross-links and
 // permissions in one transaction, then the hotplug script once the backend is waiting.
 import { call } from '../core/call';
+import { sleep } from '../core/scheduler';
 import type { Emulator } from '../emulator';
 import { type Gen, type XsClient, isErr } from '../xenbus/xs';
 import { xenbus_transaction } from '../xenbus/client';
@@ -52,6 +53,8 @@ export function* block_hotplug(em: Emulator, xs: XsClient, domid: number, dev: V
   yield* call(em, 'libxl__hotplug_disk', { backend: be }, function* () {
     const st = yield* xs.waitUntil((key) => em.signal(key), `${be}/state`, (v) => isErr(v) || Number(v) >= 2);
     if (isErr(st)) return;
+    const delay = Number(em.world.objects.objs.get(`toolstack/vbd/${domid}/${dev.devid}`)?.hotplug_delay_ns ?? 0);
+    if (delay > 0) yield sleep(delay);
     yield* xs.write(`${be}/physical-device`, `fe:${minor.toString(16)}`);
     yield* xs.write(`${be}/physical-device-path`, `/dev/emulated/${dev.vdev}-${domid}`);
     yield* xs.write(`${be}/hotplug-status`, 'connected');

@@ -1,6 +1,7 @@
 // The backend half of the xenbus core in dom0 (Linux xenbus_probe_backend.c): watch the
 // backend directory, probe a driver for each new device, watch the frontend's state.
 import { call } from '../core/call';
+import { sleep } from '../core/scheduler';
 import type { Kernel } from '../guest/kernel';
 import type { XenbusDevice } from './client';
 import { type XenbusDriver, devObj } from './driver';
@@ -67,10 +68,32 @@ export class BackendBus {
       const otherend = yield* xs.read(`${abs}/frontend`);
       const otherendId = yield* xs.read(`${abs}/frontend-id`);
       if (isErr(otherend) || isErr(otherendId)) return;
+      // "delay probe": a slow backend (the toolstack's config of this device says how slow)
+      const delay = Number(k.world.objects.objs.get(`toolstack/${type}/${fe}/${id}`)?.probe_delay_ns ?? 0);
+      if (delay > 0) yield sleep(delay);
       k.obj<XenbusDevice>(dev).create({ nodename, otherend, otherend_id: Number(otherendId), state: 1, devicetype: type });
       yield* drv.probe(k, xs, dev);
       yield* xs.watch(`${otherend}/state`, `otherend:${nodename}`, (p) => otherendChanged(k, xs, drv, dev, p));
     });
+  }
+
+  /** A backend driver dies: its device is gone from the bus; xenstore is left as it was. */
+  *crash(type: string, fe: number, id: number): Gen<boolean> {
+    const drv = this.drivers.get(type);
+    const dev = devObj(`backend/${type}/${fe}/${id}`);
+    if (drv === undefined || !this.k.obj<XenbusDevice>(dev).exists) return false;
+    yield* this.unregister(drv, dev);
+    return true;
+  }
+
+  /** Restart a backend driver: it goes away and probes again from Initialising. */
+  *restart(type: string, fe: number, id: number): Gen<boolean> {
+    const root = `/local/domain/${this.k.domid}/backend`;
+    yield* this.crash(type, fe, id);
+    const w = yield* this.xs.write(`${root}/${type}/${fe}/${id}/state`, '1');
+    if (w !== undefined) return false;
+    yield* this.probeOrRemove(root, type, String(fe), String(id));
+    return true;
   }
 
   private *unregister(drv: XenbusDriver, dev: string): Gen<void> {

@@ -42,6 +42,9 @@ export class XsClient {
   /** watch callbacks by token (code; the registrations themselves are xenstored state) */
   private readonly callbacks = new Map<string, { path: string; cb: WatchCallback }>();
 
+  /** "delay watches": virtual time each watch event waits before its callback runs */
+  watchDelay: () => number = () => 0;
+
   /** `id` names the client in scheduler keys (the kernel's name) */
   constructor(public transport: XsTransport, readonly id: string) {}
 
@@ -148,6 +151,8 @@ export class XsClient {
   *xenwatch_thread(): Thread {
     for (;;) {
       const ev = yield* this.transport.nextWatchEvent();
+      const delay = this.watchDelay();
+      if (delay > 0) yield { t: 'sleep', ns: delay };
       const w = this.callbacks.get(ev.token);
       if (w === undefined) continue; // a stale event for a watch already gone: dropped, as Linux does
       const t = w.cb(ev.path, ev.token);

@@ -13,7 +13,7 @@ function guest(flavour = 'linux'): DomainConfig {
 
 test('001: the vbd handshake reaches Connected on both sides', () => {
   const sys = new XenSystem({ seed: 1, guests: GUEST_FLAVOURS });
-  const domid = sys.create(guest());
+  const { domid } = sys.create(guest());
   sys.settle();
   const n = sys.em.world.xs.nodes;
   const fe = `/local/domain/${domid}/device/vbd/51712`;

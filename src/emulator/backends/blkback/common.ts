@@ -19,6 +19,14 @@ export interface VbdBackendConfig extends Obj {
   feature_discard: number;
   /** responses held back by a scenario ("hold"): requests are consumed and parked */
   hold: boolean;
+  /** "hold notifications": responses are written but the frontend is not notified */
+  hold_notify: boolean;
+  /** "delay responses": every response comes this much later */
+  response_delay_ns: number;
+  /** "delay probe": the backend driver probes this much later */
+  probe_delay_ns: number;
+  /** "delay hotplug": the hotplug script runs this much later */
+  hotplug_delay_ns: number;
 }
 
 export const vbdConfigId = (fe: number, devid: number | string): string => `toolstack/vbd/${fe}/${devid}`;
@@ -45,6 +53,8 @@ export interface BlkbackRing extends Obj {
   halted: boolean;
   /** requests consumed while held, as ring-slot copies (hex) */
   held: string[];
+  /** a notification kept back by "hold notifications" */
+  notify_pending: boolean;
   /** counters, as blkback's statistics */
   st_rd_req: number;
   st_wr_req: number;

@@ -3,7 +3,7 @@
 // __do_block_io_op, validates and maps each request's segments, moves the data to or
 // from the disk, and answers with make_response (push, check notify).
 import { call } from '../../core/call';
-import { waitFor, type Thread } from '../../core/scheduler';
+import { sleep, waitFor, type Thread } from '../../core/scheduler';
 import type { Kernel } from '../../guest/kernel';
 import { GNTMAP_host_map, GNTMAP_readonly, GNTST, gntstName } from '../../hypervisor/constants';
 import { gnttab_map_grant_ref, gnttab_unmap_grant_ref, mappedPage } from '../../hypervisor/grant_table';
@@ -69,7 +69,7 @@ function* __do_block_io_op(k: Kernel, dev: string): Generator<import('../../core
       k.em.defer({
         k: 'violation', cls: 'ring-index-out-of-range', cause,
         msg: `Frontend provided bogus ring requests (${rp} - ${r0.rsp_prod_pvt} = ${(rp - r0.rsp_prod_pvt) >>> 0}). Halting ring processing on dev=${r0.devid.toString(16).padStart(4, '0')}`,
-        data: { req_prod: rp, rsp_prod_pvt: r0.rsp_prod_pvt, nr_ents: r0.nr_ents },
+        data: { dev, req_prod: rp, rsp_prod_pvt: r0.rsp_prod_pvt, nr_ents: r0.nr_ents },
       });
       return false;
     }
@@ -91,16 +91,24 @@ function* __do_block_io_op(k: Kernel, dev: string): Generator<import('../../core
   });
 }
 
-/** Execute the requests parked while responses were held (a scenario's "release"). */
-export function* release_held(k: Kernel, dev: string): Generator<import('../../core/scheduler').Wait, void, void> {
+/**
+ * Execute the oldest `count` requests parked while held (all when null), and send a
+ * notification kept back by "hold notifications" (a scenario's "release").
+ */
+export function* release_held(k: Kernel, dev: string, count: number | null = null): Generator<import('../../core/scheduler').Wait, void, void> {
   const ring = ringObj(k, dev);
   if (!ring.exists) return;
   const L = layoutFor(ring.get('protocol'))!;
-  yield* call(k, 'release_held', { held: ring.get('held').length }, function* () {
-    while (ring.exists && ring.get('held').length > 0) {
+  yield* call(k, 'release_held', { held: ring.get('held').length, count: count ?? 'all' }, function* () {
+    let n = count ?? Infinity;
+    while (n-- > 0 && ring.exists && ring.get('held').length > 0) {
       const [first, ...rest] = ring.get('held');
       ring.set('held', rest);
       yield* dispatch_request(k, dev, L, unhex(first));
+    }
+    if (ring.exists && ring.get('notify_pending') === true) {
+      ring.set('notify_pending', false);
+      k.notify_remote_via_evtchn(ring.get('evtchn'));
     }
   });
 }
@@ -198,6 +206,8 @@ function* dispatch_rw_block_io(k: Kernel, dev: string, L: BlkifLayout, slot: Uin
       ring.set('st_f_req', ring.get('st_f_req') + 1);
     }
     for (const h of handles) gnttab_unmap_grant_ref(k, k.domid, h);
+    if (cfg.response_delay_ns > 0) yield sleep(cfg.response_delay_ns);
+    if (!ring.exists) return;
     make_response(k, dev, L, id, respOp, BLKIF_RSP_OKAY);
   });
 }
@@ -211,7 +221,11 @@ export function make_response(k: Kernel, dev: string, L: BlkifLayout, id: number
     ringWrite(k, mem(r), slotOffset(r.rsp_prod_pvt, L.entry, r.nr_ents), encodeResponse(L, { id, operation, status }));
     const back = { req_cons: r.req_cons, rsp_prod_pvt: (r.rsp_prod_pvt + 1) >>> 0, nr_ents: r.nr_ents };
     ring.set('rsp_prod_pvt', back.rsp_prod_pvt);
-    if (RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(k, mem(r), back)) k.notify_remote_via_evtchn(r.evtchn);
+    if (RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(k, mem(r), back)) {
+      // "hold notifications": the response is there, the event is kept back
+      if (cfgOf(k, r).hold_notify) ring.set('notify_pending', true);
+      else k.notify_remote_via_evtchn(r.evtchn);
+    }
   } finally {
     k.emit({ k: 'frame.pop' });
   }

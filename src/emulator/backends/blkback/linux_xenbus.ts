@@ -152,7 +152,7 @@ function* connect_ring(k: Kernel, xs: XsClient, dev: string): Gen<boolean> {
     const ring: BlkbackRing = {
       fe: d.otherend_id, devid: Number(id[3]), protocol, nr_ring_pages: refs.length, ring_handles: handles, ring_dom: ringDom,
       ring_pfns: pfns, nr_ents: RING_SIZE(L.entry, refs.length), req_cons: 0, rsp_prod_pvt: 0, evtchn: port, irq,
-      halted: false, held: [], st_rd_req: 0, st_wr_req: 0, st_oo_req: 0, st_f_req: 0, st_err: 0,
+      halted: false, held: [], notify_pending: false, st_rd_req: 0, st_wr_req: 0, st_oo_req: 0, st_f_req: 0, st_err: 0,
     };
     ringObj(k, dev).create(ring);
     beObj(k, dev).set('connected_ring', true);

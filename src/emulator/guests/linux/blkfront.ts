@@ -102,7 +102,7 @@ function* talk_to_blkback(k: Kernel, xs: XsClient, dev: string, params: Blkfront
   return yield* call(k, 'talk_to_blkback', { nodename: d.nodename }, function* () {
     const mo = yield* xs.read(`${d.otherend}/max-ring-page-order`);
     const order = Math.min(isErr(mo) ? 0 : Number(mo), params.max_ring_page_order);
-    yield* setup_blkring(k, dev, 1 << order);
+    if ((yield* setup_blkring(k, xs, dev, 1 << order)) !== 0) return -5;
     const info = infoOf(k, dev);
     const node = d.nodename;
     const r = yield* xenbus_transaction(xs, function* (tx) {
@@ -129,8 +129,8 @@ function* talk_to_blkback(k: Kernel, xs: XsClient, dev: string, params: Blkfront
 }
 
 /** setup_blkring: pages, SHARED_RING_INIT + FRONT_RING_INIT, grants, channel, irq */
-function* setup_blkring(k: Kernel, dev: string, pages: number): Gen<void> {
-  yield* call(k, 'setup_blkring', { nr_pages: pages }, function* () {
+function* setup_blkring(k: Kernel, xs: XsClient, dev: string, pages: number): Gen<number> {
+  return yield* call(k, 'setup_blkring', { nr_pages: pages }, function* () {
     const info = infoOf(k, dev);
     const pfns: number[] = [];
     for (let i = 0; i < pages; i++) pfns.push(k.alloc_page());
@@ -143,8 +143,13 @@ function* setup_blkring(k: Kernel, dev: string, pages: number): Gen<void> {
     info.set('rsp_cons', f.rsp_cons);
     info.set('ring_refs', yield* xenbus_grant_ring(k, dev, pfns));
     const port = yield* xenbus_alloc_evtchn(k, dev);
+    if (port < 0) {
+      yield* xenbus_dev_fatal(k, xs, dev, port, 'allocating event channel');
+      return port;
+    }
     info.set('evtchn', port);
     info.set('irq', k.bind_irq({ port, type: 'evtchn', virq: 0, cpu: 0, handler: 'blkif_interrupt', arg: dev }));
+    return 0;
   });
 }
 

@@ -12,7 +12,6 @@ import { StoreRing } from '../../guest/xenbus_comms';
 import { readStartInfo } from '../../guest/start_info';
 import { START_INFO_PFN } from '../../toolstack/layout';
 import { blkfrontDriver, blkif_interrupt, kick_pending_request_queues, type BlkfrontParams } from './blkfront';
-import { submit_bio } from '../../guest/block';
 import { waitFor } from '../../core/scheduler';
 import { xen_init_percpu_irqs } from './events';
 import { setup_shutdown_watcher } from './manage';
@@ -59,12 +58,11 @@ export class LinuxGuest {
     })());
   }
 
-  /** A process doing block I/O: it is frozen across a suspend like every user task. */
-  *submitIo(vdev: number, op: 'read' | 'write', sector: number, nsect: number, seed: number): Thread {
+  /** The process that queued I/O: frozen across a suspend like every user task, then blk-mq runs the queue. */
+  *kickIo(vdev: number): Thread {
     const k = this.k;
     while (k.info.get('frozen') === true) yield waitFor(thawKey(k.name));
-    yield* call(k, 'submit_bio', { dev: vdev, op, sector, nsect }, function* () {
-      submit_bio(k, String(vdev), op, sector, nsect, seed);
+    yield* call(k, 'blk_mq_run_hw_queue', { dev: vdev }, function* () {
       yield* kick_pending_request_queues(k, `xenbus/vbd/${vdev}`);
     });
   }
