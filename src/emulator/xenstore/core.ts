@@ -48,7 +48,8 @@ export interface Req {
   readonly rid: number;
   readonly tid: number;
   readonly data: string;
-  readonly tx: XsTx | null;
+  /** the transaction named by tx_id (set by process_message) */
+  tx: XsTx | null;
 }
 
 export function fn<T>(ctx: XsContext, name: string, locals: { [k: string]: string | number | boolean | null }, body: () => T): T {

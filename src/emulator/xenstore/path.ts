@@ -1,7 +1,9 @@
 // Node names (xen-reference.md §1.5, §12): canonicalisation of relative paths, the
 // validity rules of C xenstored 4.17's is_valid_nodename(), parents and basenames.
 
-const VALID = /^[A-Za-z0-9\-/_@]*$/;
+/** valid_chars(): A-Z a-z 0-9 - / _ @ */
+const VALID = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-/_@') VALID[c.charCodeAt(0)] = 1;
 /** quota path-max: 2048 characters after a leading /local/domain/<id>/ */
 export const DEFAULT_PATH_MAX = 2048;
 
@@ -35,9 +37,14 @@ export function localPrefixLength(node: string): number {
 export function isValidNodename(node: string, pathMax = DEFAULT_PATH_MAX): boolean {
   if (node.charCodeAt(0) !== 47) return false;
   if (node.length > 1 && node.charCodeAt(node.length - 1) === 47) return false;
-  if (node.includes('//')) return false;
-  if (node.length > localPrefixLength(node) + pathMax) return false;
-  return VALID.test(node);
+  let prev = 0;
+  for (let i = 0; i < node.length; i++) {
+    const ch = node.charCodeAt(i);
+    if (ch >= 128 || VALID[ch] === 0) return false;
+    if (ch === 47 && prev === 47) return false; // no "//"
+    prev = ch;
+  }
+  return node.length <= pathMax || node.length <= localPrefixLength(node) + pathMax;
 }
 
 export function getParent(node: string): string {

@@ -45,23 +45,26 @@ const WIRE_FUNCS: (Handler | undefined)[] = [
 /** process_message(): one whole request of connection `c`. */
 export function process_message(ctx: XsContext, c: number, m: XsMessage): void {
   ctx.emit({ k: 'xs.msg', c, d: 0, ty: m.type, rid: m.rid, tid: m.tid, data: m.data });
-  const cn = conn(ctx.xs, c);
-  const base = { ctx, conn: cn, type: m.type, rid: m.rid, tid: m.tid, data: m.data };
-  fn(ctx, 'process_message', { type: XS_TYPE_NAMES[m.type] ?? m.type, req_id: m.rid, tx_id: m.tid }, () => {
-    const h = m.type < XS_TYPE_COUNT ? WIRE_FUNCS[m.type] : undefined;
-    if (h === undefined) { sendError({ ...base, tx: null }, 'ENOSYS'); return; }
-    if ((h.flags & PRIV) !== 0 && unprivileged(cn)) { sendError({ ...base, tx: null }, 'EACCES'); return; }
-    let tx = null;
-    if ((h.flags & NOTID) === 0 && m.tid !== 0) {
-      tx = cn.txs.get(m.tid) ?? null;
-      if (tx === null) { sendError({ ...base, tx: null }, 'ENOENT'); return; }
-    }
-    const r: Req = { ...base, tx };
-    try {
-      fn(ctx, h.name, { conn: c, dom: cn.dom }, () => h.fn(r));
-    } catch (e) {
-      if (!(e instanceof XsFail)) throw e;
-      sendError(r, e.errno);
-    }
-  });
+  const r: Req = { ctx, conn: conn(ctx.xs, c), type: m.type, rid: m.rid, tid: m.tid, data: m.data, tx: null };
+  if (!ctx.frames) { dispatch(r); return; }
+  fn(ctx, 'process_message', { type: XS_TYPE_NAMES[m.type] ?? m.type, req_id: m.rid, tx_id: m.tid }, () => dispatch(r));
+}
+
+function dispatch(r: Req): void {
+  const cn = r.conn;
+  const h = r.type < XS_TYPE_COUNT ? WIRE_FUNCS[r.type] : undefined;
+  if (h === undefined) { sendError(r, 'ENOSYS'); return; }
+  if ((h.flags & PRIV) !== 0 && unprivileged(cn)) { sendError(r, 'EACCES'); return; }
+  if ((h.flags & NOTID) === 0 && r.tid !== 0) {
+    const tx = cn.txs.get(r.tid);
+    if (tx === undefined) { sendError(r, 'ENOENT'); return; }
+    r.tx = tx;
+  }
+  try {
+    if (r.ctx.frames) fn(r.ctx, h.name, { conn: cn.id, dom: cn.dom }, () => h.fn(r));
+    else h.fn(r);
+  } catch (e) {
+    if (!(e instanceof XsFail)) throw e;
+    sendError(r, e.errno);
+  }
 }
