@@ -1,0 +1,273 @@
+// Drives the VS Code workbench (code-server's web UI) through Playwright so that UI tests read as
+// steps a person takes: open the folder, run a command, open a file, press F5, read a view.
+// Selectors are VS Code's own DOM ids and classes (stable across releases) plus ARIA labels.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+
+export interface WorkbenchOptions {
+  /** code-server's base URL, e.g. http://127.0.0.1:PORT */
+  readonly baseUrl: string;
+  /** absolute path of the folder to open on the server */
+  readonly folder: string;
+  /** where screenshot() writes its PNGs */
+  readonly screenshotDir: string;
+}
+
+export interface StackFrameRow {
+  readonly name: string;
+  /** file name as shown, e.g. "prog.js" */
+  readonly source: string;
+  /** "line:column" as shown, e.g. "5:3" */
+  readonly position: string;
+}
+
+export interface VariableRow {
+  /** 1 = scope, 2 = its variables, 3+ = children of expanded variables */
+  readonly level: number;
+  readonly scope: boolean;
+  readonly name: string;
+  /** '' for scopes */
+  readonly value: string;
+  readonly expanded: boolean | undefined;
+}
+
+/** Rows are read from their ARIA labels: "Scope Local: f" and "answer, value 42". */
+function parseVariableRow(r: { level: number; label: string; expanded: string | null }): VariableRow {
+  const expanded = r.expanded === null ? undefined : r.expanded === 'true';
+  if (r.label.startsWith('Scope ')) return { level: r.level, scope: true, name: r.label.slice(6), value: '', expanded };
+  const at = r.label.indexOf(', value ');
+  return at < 0
+    ? { level: r.level, scope: false, name: r.label, value: '', expanded }
+    : { level: r.level, scope: false, name: r.label.slice(0, at), value: r.label.slice(at + 8), expanded };
+}
+
+/** Typing too fast into the quick input races its filtering; a person types slower anyway. */
+const KEY_DELAY_MS = 25;
+
+export class Workbench {
+  private constructor(
+    readonly page: Page,
+    readonly options: WorkbenchOptions,
+  ) {}
+
+  /** Loads the workbench with `options.folder` open and waits until it is usable. */
+  static async open(page: Page, options: WorkbenchOptions): Promise<Workbench> {
+    const wb = new Workbench(page, options);
+    await page.goto(`${options.baseUrl}/?folder=${encodeURIComponent(options.folder)}`);
+    await wb.waitReady();
+    return wb;
+  }
+
+  /**
+   * Ready = workbench rendered, the explorer shows the folder, the status bar is filled and
+   * the extension host is up (the remote indicator stops saying it is connecting/opening).
+   */
+  async waitReady(timeoutMs = 90_000): Promise<void> {
+    const { page } = this;
+    await page.locator('.monaco-workbench').waitFor({ timeout: timeoutMs });
+    await page.locator('.part.statusbar').waitFor({ timeout: timeoutMs });
+    await page.locator('.explorer-folders-view .monaco-list').first().waitFor({ timeout: timeoutMs });
+    // Editors restored from an earlier test's session would make tests depend on their order.
+    await this.runCommand('View: Close All Editors');
+  }
+
+  /** The folder name as the explorer's root row names it. */
+  async explorerTitle(): Promise<string> {
+    const header = this.page.locator('.explorer-viewlet .pane-header').first();
+    return (await header.innerText()).trim();
+  }
+
+  /** Rows currently rendered in the explorer tree. */
+  async explorerItems(): Promise<string[]> {
+    const rows = this.page.locator('.explorer-folders-view .monaco-list-row');
+    return (await rows.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+  }
+
+  /**
+   * Runs a command through the command palette, exactly as typed by a user (`label` is the
+   * title shown in the palette, e.g. "View: Close All Editors"), and waits for it to close.
+   */
+  async runCommand(label: string): Promise<void> {
+    const { page } = this;
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await input.pressSequentially(label, { delay: KEY_DELAY_MS });
+    const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first();
+    await row.waitFor({ timeout: 15_000 });
+    // the first match must be the command itself, or Enter would run another one
+    const first = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first();
+    const firstLabel = (await first.getAttribute('aria-label')) ?? (await first.innerText());
+    if (!firstLabel.toLowerCase().includes(label.toLowerCase())) {
+      throw new Error(`command palette: first match for "${label}" is "${firstLabel}"`);
+    }
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
+  }
+
+  /** Opens a file of the workspace through Quick Open and waits for its editor tab to be active. */
+  async openFile(relativePath: string): Promise<void> {
+    const { page } = this;
+    const name = relativePath.split('/').pop() ?? relativePath;
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await page.keyboard.press('Control+P');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await input.pressSequentially(relativePath, { delay: KEY_DELAY_MS });
+    await page
+      .locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name })
+      .first()
+      .waitFor({ timeout: 15_000 });
+    await page.keyboard.press('Enter');
+    await this.activeTab(name).waitFor({ timeout: 15_000 });
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 15_000 });
+  }
+
+  /** The active editor tab with this file name. */
+  activeTab(name: string): Locator {
+    return this.page.locator('.tabs-container .tab.active', { hasText: name });
+  }
+
+  /** Text of the visible lines of the active editor. */
+  async editorText(): Promise<string> {
+    const text = await this.page.locator('.editor-instance .monaco-editor .view-lines').first().innerText();
+    return text.replace(/\u00a0/g, ' '); // the editor renders spaces as no-break spaces
+  }
+
+  /** A status bar entry by its VS Code id, e.g. "status.editor.mode". */
+  statusBarEntry(id: string): Locator {
+    return this.page.locator(`.part.statusbar [id="${id}"]`);
+  }
+
+  /** The language mode of the active editor as the status bar shows it ("Plain Text", ...). */
+  async languageMode(): Promise<string> {
+    const entry = this.statusBarEntry('status.editor.mode');
+    await entry.waitFor({ timeout: 15_000 });
+    return (await entry.innerText()).trim();
+  }
+
+  /**
+   * The activity bar entry of a view container, by its title ("Explorer", "Run and Debug", "Xen").
+   * The whole item, not its icon: a badge ("1 active session") covers the icon's centre.
+   */
+  activityBarItem(title: string): Locator {
+    const label = `.action-label[aria-label="${title}"], .action-label[aria-label^="${title} ("]`;
+    return this.page.locator('.part.activitybar .action-item').filter({ has: this.page.locator(label) }).first();
+  }
+
+  /** Titles of every view container shown in the activity bar. */
+  async activityBarTitles(): Promise<string[]> {
+    const labels = await this.page.locator('.part.activitybar .action-item .action-label').evaluateAll((els) =>
+      els.map((e) => e.getAttribute('aria-label') ?? ''),
+    );
+    return labels.filter(Boolean);
+  }
+
+  /** Shows a view container's side bar by its activity bar entry (a click on an open one would close it). */
+  async openViewContainer(title: string): Promise<void> {
+    const item = this.activityBarItem(title);
+    await item.waitFor({ timeout: 15_000 });
+    if (!(await item.evaluate((e) => e.classList.contains('checked')))) await item.click();
+    // the entry of the container shown in the side bar is "checked"
+    await this.page.waitForFunction((e) => e?.classList.contains('checked'), await item.elementHandle(), { timeout: 15_000 });
+    await this.page.locator('.part.sidebar .composite.title').first().waitFor({ timeout: 15_000 });
+  }
+
+  /** The side bar's title (e.g. "Explorer", "Xen: XenStore" when the container has one view). */
+  async sideBarTitle(): Promise<string> {
+    return (await this.page.locator('.part.sidebar .composite.title').first().innerText()).trim();
+  }
+
+  /** F5 = Debug: Start Debugging; waits for the debug toolbar, the sign that a session runs. */
+  async pressF5(): Promise<void> {
+    await this.page.keyboard.press('F5');
+    await this.page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: 30_000 });
+  }
+
+  /** F5 does not open the Run and Debug view; the Call Stack and Variables live there. */
+  async openRunAndDebug(): Promise<void> {
+    await this.openViewContainer('Run and Debug');
+  }
+
+  /**
+   * Waits until the debugger is paused and returns why, as VS Code shows it ("Paused on entry",
+   * "Paused on breakpoint", ...): in the Call Stack header when there is one session with one
+   * thread, otherwise on the session or thread row. Opens Run and Debug first.
+   */
+  async waitForPaused(timeoutMs = 30_000): Promise<string> {
+    await this.openRunAndDebug();
+    const { page } = this;
+    await page.locator('.debug-toolbar .codicon-debug-continue').first().waitFor({ timeout: timeoutMs });
+    const reason = page
+      .locator('.debug-call-stack .monaco-list-row .state.label')
+      .or(page.locator('.pane-header .call-stack-state-message:not([hidden]) .label'))
+      .filter({ hasText: /\S/ })
+      .first();
+    await reason.waitFor({ timeout: timeoutMs });
+    // textContent: innerText would apply the CSS capitalisation ("Paused On Entry")
+    return ((await reason.textContent()) ?? '').replace(/\s+/g, ' ').trim();
+  }
+
+  /** Stack frames of the Call Stack view, top first (only the rendered, i.e. expanded, ones). */
+  async stackFrames(): Promise<StackFrameRow[]> {
+    await this.page.locator('.debug-call-stack .stack-frame').first().waitFor({ timeout: 15_000 });
+    return this.page.locator('.debug-call-stack .stack-frame').evaluateAll((els) =>
+      els.map((e) => ({
+        name: (e.querySelector('.label')?.textContent ?? '').trim(),
+        source: (e.querySelector('.file-name')?.textContent ?? '').trim(),
+        position: (e.querySelector('.line-number')?.textContent ?? '').trim(),
+      })),
+    );
+  }
+
+  /**
+   * Rows of the Variables view. The first scope is expanded when collapsed (whether VS Code
+   * expands it by itself varies); with `until`, waits for a variable of that name to appear.
+   */
+  async variables(until?: string, timeoutMs = 15_000): Promise<VariableRow[]> {
+    const { page } = this;
+    const view = page.locator('.debug-variables');
+    await view.waitFor({ timeout: timeoutMs });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const scope = view.locator('.monaco-list-row[aria-level="1"]').first();
+      if ((await scope.count()) && (await scope.getAttribute('aria-expanded')) === 'false') await scope.click();
+      const rows = await view.locator('.monaco-list-row').evaluateAll((els) =>
+        els.map((e) => ({
+          level: Number(e.getAttribute('aria-level') ?? '0'),
+          label: e.getAttribute('aria-label') ?? '',
+          expanded: e.getAttribute('aria-expanded'),
+        })),
+      );
+      const parsed = rows.map(parseVariableRow);
+      if (!until || parsed.some((r) => r.name === until) || Date.now() > deadline) return parsed;
+      await page.waitForTimeout(250);
+    }
+  }
+
+  /** The value of a variable shown in the Variables view (see variables()); throws when absent. */
+  async variable(name: string, timeoutMs = 15_000): Promise<string> {
+    const rows = await this.variables(name, timeoutMs);
+    const row = rows.find((r) => r.name === name && !r.scope);
+    if (!row) throw new Error(`no variable "${name}" in [${rows.map((r) => r.name).join(', ')}]`);
+    return row.value;
+  }
+
+  /** Continues the paused session (the toolbar's Continue). */
+  async continue(): Promise<void> {
+    await this.page.locator('.debug-toolbar .codicon-debug-continue').first().click();
+  }
+
+  /** Waits for every debug session to end. */
+  async waitForSessionEnd(timeoutMs = 30_000): Promise<void> {
+    await this.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: timeoutMs });
+  }
+
+  /** Saves a screenshot of the whole window as `<screenshotDir>/<name>.png`; returns its path. */
+  async screenshot(name: string): Promise<string> {
+    mkdirSync(this.options.screenshotDir, { recursive: true });
+    const path = join(this.options.screenshotDir, `${name}.png`);
+    await this.page.screenshot({ path });
+    return path;
+  }
+}
