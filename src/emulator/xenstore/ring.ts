@@ -27,6 +27,7 @@ export function spawnXenstored(em: Emulator, xsd: Xenstored): number {
 
 function* xenstored_main(ctx: XsContext): Thread {
   for (;;) {
+    if (domainsChanged(ctx)) fn(ctx, 'check_domains', {}, () => check_domains(ctx));
     let busy = false;
     for (const d of [...ctx.xs.domains.values()]) {
       if (!d.introduced || d.conn === null || d.pfn < 0 || !ctx.xs.conns.has(d.conn)) continue;
@@ -36,7 +37,6 @@ function* xenstored_main(ctx: XsContext): Thread {
     if (busy) continue;
     const keys = [XENSTORED_KEY, DOM_EXC_KEY];
     for (const d of ctx.xs.domains.values()) if (d.introduced && d.port !== 0) keys.push(portKey(ctx.xsDom, d.port));
-    if (domainsChanged(ctx)) { fn(ctx, 'check_domains', {}, () => check_domains(ctx)); continue; }
     // the ports' pending bits are taken as dom0's evtchn driver would; a set bit is a
     // notification that came while we were busy (waiting would miss it: no new edge)
     let pending = false;

@@ -11,7 +11,7 @@ import { gnttab_grant_foreign_access_ref } from '../../../src/emulator/hyperviso
 import { readU32 } from '../../../src/emulator/hypervisor/memory';
 import { XsClient, isErr } from '../../../src/emulator/xenbus/xs';
 import { LocalTransport } from '../../../src/emulator/xenstore/local';
-import { spawnXenstored } from '../../../src/emulator/xenstore/ring';
+import { DOM_EXC_KEY, spawnXenstored } from '../../../src/emulator/xenstore/ring';
 import { RING_REQ_CONS, RING_REQ_PROD, RING_RSP_CONS, RING_RSP_PROD } from '../../../src/emulator/xenstore/ring_layout';
 import { Xenstored } from '../../../src/emulator/xenstore/runtime';
 import { RingTransport, xb_init_comms } from '../../../src/emulator/xenstore/xenbus_xs';
@@ -152,4 +152,28 @@ test('stepping back over ring traffic restores the page, the connection and the 
   assert.equal(em.world.xs.nodes.get('/local/domain/5/a')?.v, '1');
   em.history.seek(end);
   assert.deepEqual(em.world, final);
+});
+
+test('a guest that shuts down fires @releaseDomain once (RESUME re-arms it); a destroyed one is released', () => {
+  const { em, xsd, tool, port } = world(5);
+  const events: string[] = [];
+  run(em, ['toolstack', 0, function* (): Thread {
+    em.spawn('xenwatch0', 'toolstack', 0, () => tool.xenwatch_thread());
+    yield* tool.watch('@releaseDomain', 'rel', (p) => { events.push(p); });
+    const mfn = em.hv.domains.get(5)!.p2m[STORE_PFN];
+    yield* tool.talk(XS_INTRODUCE, 0, `5\0${mfn}\0${port}\0`);
+    yield* tool.write('/local/domain/5/owned', '');
+    yield* tool.setPerms('/local/domain/5/owned', ['n5']);
+    em.emit({ k: 'dom.state', domid: 5, state: 'shutdown', reason: 2 });
+    em.signal(DOM_EXC_KEY);
+  }]);
+  assert.deepEqual(events, ['@releaseDomain', '@releaseDomain']);
+  assert.equal(xsd.ctx.xs.domains.get(5)?.shutdown, true);
+  run(em, ['toolstack', 0, function* (): Thread {
+    em.emit({ k: 'dom.destroy', domid: 5 });
+    em.signal(DOM_EXC_KEY);
+  }]);
+  assert.deepEqual(events, ['@releaseDomain', '@releaseDomain', '@releaseDomain']);
+  assert.equal(xsd.ctx.xs.domains.has(5), false);
+  assert.equal(xsd.ctx.xs.nodes.has('/local/domain/5/owned'), false);
 });
