@@ -1,5 +1,6 @@
 // The subcommands of xen-domu. Add a command by importing its module here.
 import { xenstoredCommand } from './xenstored';
+import { runCommand } from './run';
 export interface Command {
   name: string;
   summary: string;
@@ -8,4 +9,4 @@ export interface Command {
 }
 
 export const commands: Command[] = [];
-commands.push(xenstoredCommand);
+commands.push(runCommand, xenstoredCommand);

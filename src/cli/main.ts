@@ -1,5 +1,7 @@
 // xen-domu: the command line. Each subcommand lives in its own file and registers here.
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { commands } from './commands';
+import { sweepWorker } from './run';
 
 function usage(): string {
   const lines = ['usage: xen-domu <command> [options]', '', 'commands:'];
@@ -22,7 +24,9 @@ async function main(argv: string[]): Promise<number> {
   return cmd.run(rest);
 }
 
-main(process.argv.slice(2)).then(
+if (!isMainThread && parentPort !== null && (workerData as { kind?: string } | null)?.kind === 'xen-domu-sweep') {
+  sweepWorker(parentPort);
+} else main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
     console.error(`xen-domu: ${err instanceof Error ? err.message : String(err)}`);
