@@ -118,8 +118,8 @@ export class RecordEncoder {
   /** Append one event record. On error nothing is appended. */
   event(e: EventBase): void {
     const start = this.pos;
-    this.newStrings.length = 0;
-    this.newKeyLists.length = 0;
+    if (this.newStrings.length !== 0) this.newStrings.length = 0;
+    if (this.newKeyLists.length !== 0) this.newKeyLists.length = 0;
     try {
       this.encodeEvent(e);
     } catch (err) {
@@ -569,13 +569,17 @@ export class RecordDecoder implements ValueSource {
 
 function decodeWtf8(b: Uint8Array, p: number, end: number): string | null {
   let s = '';
+  const cont = (i: number): boolean => i < end && (b[i] & 0xc0) === 0x80;
   while (p < end) {
     const c = b[p++];
     let cp: number;
     if (c < 0x80) cp = c;
-    else if (c >= 0xc2 && c < 0xe0 && p < end) cp = ((c & 0x1f) << 6) | (b[p++] & 0x3f);
-    else if (c >= 0xe0 && c < 0xf0 && p + 1 < end) { cp = ((c & 0x0f) << 12) | ((b[p] & 0x3f) << 6) | (b[p + 1] & 0x3f); p += 2; if (cp < 0x800) return null; }
-    else if (c >= 0xf0 && c < 0xf5 && p + 2 < end) {
+    else if (c >= 0xc2 && c < 0xe0 && cont(p)) cp = ((c & 0x1f) << 6) | (b[p++] & 0x3f);
+    else if (c >= 0xe0 && c < 0xf0 && cont(p) && cont(p + 1)) {
+      cp = ((c & 0x0f) << 12) | ((b[p] & 0x3f) << 6) | (b[p + 1] & 0x3f);
+      p += 2;
+      if (cp < 0x800) return null;
+    } else if (c >= 0xf0 && c < 0xf5 && cont(p) && cont(p + 1) && cont(p + 2)) {
       cp = ((c & 0x07) << 18) | ((b[p] & 0x3f) << 12) | ((b[p + 1] & 0x3f) << 6) | (b[p + 2] & 0x3f);
       p += 3;
       if (cp < 0x10000 || cp > 0x10ffff) return null;

@@ -69,11 +69,11 @@ export class RecordingDecoder<E extends EventBase = WorldEvent> {
     const size = this.base + this.pending.length + this.extra;
     if (this.ended && this.stoppedAt === undefined && size > this.base) {
       // another writer appended to a closed file? The events are all there; say so.
-      this.stop(this.base, 'corrupt', `${size - this.base} bytes follow the end of the recording at byte ${this.base}; loaded ${this.events.length} events`);
+      this.stop(this.base, 'corrupt', `${size - this.base} bytes follow the end of the recording at byte ${this.base}; loaded ${count(this.events.length)}`);
     }
     if (!this.done) {
       const n = this.events.length;
-      this.stop(size, 'unclosed', `the recording was not closed (its writer stopped early); loaded ${n} events`);
+      this.stop(size, 'unclosed', `the recording was not closed (its writer stopped early); loaded ${count(n)}`);
     }
     const r: Recording<E> = { file: this.file, header: this.header!, events: this.events, complete: this.ended && this.stoppedAt === undefined, size };
     if (this.stoppedAt !== undefined) r.stoppedAt = this.stoppedAt;
@@ -93,14 +93,14 @@ export class RecordingDecoder<E extends EventBase = WorldEvent> {
       const at = this.base + p;
       const len = getU32(b, p);
       if (len === 0 || len > MAX_CHUNK) {
-        this.stop(at, 'corrupt', `corrupt chunk at byte ${at} (event #${this.events.length}): length ${len} is not 1..${MAX_CHUNK}; loaded ${this.events.length} events`);
+        this.stop(at, 'corrupt', `corrupt chunk at byte ${at} (event #${this.events.length}): length ${len} is not 1..${MAX_CHUNK}; loaded ${count(this.events.length)}`);
         break;
       }
       if (b.length - p - CHUNK_HEADER_SIZE < len) break;
       const payload = b.subarray(p + CHUNK_HEADER_SIZE, p + CHUNK_HEADER_SIZE + len);
       const want = getU32(b, p + 4), got = crc32(payload);
       if (want !== got) {
-        this.stop(at, 'corrupt', `corrupt chunk at byte ${at} (event #${this.events.length}): CRC32 is ${hex32(got)}, expected ${hex32(want)}; loaded ${this.events.length} events`);
+        this.stop(at, 'corrupt', `corrupt chunk at byte ${at} (event #${this.events.length}): CRC32 is ${hex32(got)}, expected ${hex32(want)}; loaded ${count(this.events.length)}`);
         break;
       }
       const payloadAt = at + CHUNK_HEADER_SIZE;
@@ -111,8 +111,8 @@ export class RecordingDecoder<E extends EventBase = WorldEvent> {
       } catch (err) {
         if (!(err instanceof CodecError)) throw err;
         const off = payloadAt + err.at, n = this.events.length;
-        if (err.reason === 'unknown-kind') this.stop(off, 'unknown-kind', `${err.message} at byte ${off} (event #${n}); loaded the ${n} events before it`);
-        else this.stop(off, 'corrupt', `corrupt record at byte ${off} (event #${n}): ${err.message}; loaded ${n} events`);
+        if (err.reason === 'unknown-kind') this.stop(off, 'unknown-kind', `${err.message} at byte ${off} (event #${n}); loaded the ${count(n)} before it`);
+        else this.stop(off, 'corrupt', `corrupt record at byte ${off} (event #${n}): ${err.message}; loaded ${count(n)}`);
         break;
       }
     }
@@ -120,10 +120,10 @@ export class RecordingDecoder<E extends EventBase = WorldEvent> {
       const at = this.base + p, have = b.length - p;
       const n = this.events.length;
       if (have < CHUNK_HEADER_SIZE) {
-        this.stop(at, 'truncated', `truncated at byte ${at} (event #${n}): the file ends inside a chunk header (${have} of ${CHUNK_HEADER_SIZE} bytes); loaded ${n} events`);
+        this.stop(at, 'truncated', `truncated at byte ${at} (event #${n}): the file ends inside a chunk header (${have} of ${CHUNK_HEADER_SIZE} bytes); loaded ${count(n)}`);
       } else {
         const len = getU32(b, p);
-        this.stop(at, 'truncated', `truncated at byte ${at} (event #${n}): chunk of ${len} bytes, ${have - CHUNK_HEADER_SIZE} present; loaded ${n} events`);
+        this.stop(at, 'truncated', `truncated at byte ${at} (event #${n}): chunk of ${len} bytes, ${have - CHUNK_HEADER_SIZE} present; loaded ${count(n)}`);
       }
     }
     this.base += p;
@@ -135,6 +135,8 @@ export class RecordingDecoder<E extends EventBase = WorldEvent> {
     this.stoppedAt = { offset, index: this.events.length, reason, message: `${this.file}: ${what}` };
   }
 }
+
+const count = (n: number): string => `${n} event${n === 1 ? '' : 's'}`;
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
