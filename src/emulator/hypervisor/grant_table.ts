@@ -16,7 +16,7 @@ export interface GntEntry extends EventBase { k: 'gnt.entry'; dom: number; ref: 
 /** GNTTABOP_setup_table grew the table to `frames` frames. */
 export interface GntSetup extends EventBase { k: 'gnt.setup'; dom: number; frames: number; u?: number }
 /** Xen pinned (dom granter, ref) for `mapper` and set the entry's reading/writing bits. */
-export interface GntMap extends EventBase { k: 'gnt.map'; mapper: number; handle: number; granter: number; ref: number; readonly: boolean; frame: number; hostAddr: number; u?: number }
+export interface GntMap extends EventBase { k: 'gnt.map'; mapper: number; handle: number; granter: number; ref: number; readonly: boolean; frame: number; hostAddr: number; u?: { flags: number; nextHandle: number } }
 /** Xen dropped a mapping; bits are cleared when the last reader/writer goes. */
 export interface GntUnmap extends EventBase { k: 'gnt.unmap'; mapper: number; handle: number; u?: { m: Mapping; flags: number } }
 
@@ -66,17 +66,20 @@ export const grantHandlers: HandlerTable<W, GrantEvent> = {
   'gnt.map': {
     apply(w, e) {
       const ent = entry(w.hv, e.granter, e.ref);
-      e.u = ent.flags;
+      const d = domain(w.hv, e.mapper);
+      e.u = { flags: ent.flags, nextHandle: d.nextHandle };
       ent.flags |= GTF_reading | (e.readonly ? 0 : GTF_writing);
       pin(w.hv, e.granter, e.ref, e.readonly, 1);
-      const d = domain(w.hv, e.mapper);
       d.maptrack.set(e.handle, { handle: e.handle, granter: e.granter, ref: e.ref, readonly: e.readonly, frame: e.frame, hostAddr: e.hostAddr });
       d.nextHandle = Math.max(d.nextHandle, e.handle + 1);
     },
     revert(w, e) {
-      entry(w.hv, e.granter, e.ref).flags = e.u as number;
+      const u = e.u as { flags: number; nextHandle: number };
+      entry(w.hv, e.granter, e.ref).flags = u.flags;
       pin(w.hv, e.granter, e.ref, e.readonly, -1);
-      domain(w.hv, e.mapper).maptrack.delete(e.handle);
+      const d = domain(w.hv, e.mapper);
+      d.maptrack.delete(e.handle);
+      d.nextHandle = u.nextHandle;
     },
   },
   'gnt.unmap': {
