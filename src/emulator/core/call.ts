@@ -9,9 +9,10 @@ export interface FrameEmitter {
 }
 
 export function* call<T>(
-  k: FrameEmitter, fn: string, locals: { [name: string]: Value }, body: () => Generator<Wait, T, void>,
+  k: FrameEmitter, fn: string, locals: { [name: string]: Value }, body: () => Generator<Wait, T, void>, line?: number,
 ): Generator<Wait, T, void> {
-  k.emit({ k: 'frame.push', fn, locals });
+  // `line`: the scenario line a statement frame executes (the debugger shows it)
+  k.emit(line === undefined ? { k: 'frame.push', fn, locals } : { k: 'frame.push', fn, locals, line });
   try {
     return yield* body();
   } finally {

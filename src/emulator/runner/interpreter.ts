@@ -58,7 +58,7 @@ export class Interpreter {
       yield* call(this.sys.em, text, {}, function* () {
         self.sys.em.emit({ k: 'frame.step', step: `line ${s.line}` });
         stop = yield* self.exec(s);
-      });
+      }, s.line);
       if (stop) break;
     }
     this.done = true;
