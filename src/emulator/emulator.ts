@@ -5,7 +5,7 @@ import { History } from './core/history';
 import { Rng } from './core/rng';
 import { Scheduler, type Thread } from './core/scheduler';
 import type { HvContext } from './hypervisor/context';
-import { type World, type WorldEvent, createWorld, worldApplier } from './world';
+import { type World, type WorldEvent, createWorld, worldApplier, worldSize } from './world';
 
 export interface EmulatorOptions {
   seed?: number;
@@ -39,7 +39,7 @@ export class Emulator implements HvContext {
   constructor(opts: EmulatorOptions = {}) {
     this.seed = opts.seed ?? 0;
     this.rng = new Rng(this.seed);
-    this.history = new History(createWorld(), worldApplier, { checkpointEvery: opts.checkpointEvery, noHistory: opts.noHistory });
+    this.history = new History(createWorld(), worldApplier, { checkpointEvery: opts.checkpointEvery, noHistory: opts.noHistory, cloneCost: (w) => worldSize(w as World) });
     this.sched = new Scheduler(this.rng, {
       now: () => this.world.clock.now,
       advance: (to) => { this.emit({ k: 'clock.advance', to }); },

@@ -61,3 +61,10 @@ export const worldApplier: Applier<World, WorldEvent> = {
   revert(w, e) { handlerFor(e.k).revert(w, e); },
   clone(w) { return structuredClone(w); },
 };
+
+/** Roughly how many things a clone of the world copies (checkpoint spacing follows it). */
+export function worldSize(w: World): number {
+  let pages = 0;
+  for (const d of w.hv.domains.values()) pages += d.mem.size * 64 + d.grant.entries.length;
+  return pages + w.xs.nodes.size + w.objects.objs.size + w.blk.bios.size + w.actors.actors.length;
+}

@@ -10,17 +10,28 @@ export interface Applier<W, E extends EventBase> {
 }
 
 export interface HistoryOptions {
-  /** events between two checkpoints; larger = less memory, slower far seeks */
+  /** least events between two checkpoints; larger = less memory, slower far seeks */
   checkpointEvery?: number;
+  /**
+   * A deterministic estimate of the cost of cloning the world (e.g. how many entries it
+   * holds). Checkpoints are spaced at least `costFactor` x that many events apart, so
+   * cloning stays a small share of the run as the world grows.
+   */
+  cloneCost?: (w: unknown) => number;
+  costFactor?: number;
   /** keep no history at all (a long-running xenstored server); seek is then impossible */
   noHistory?: boolean;
 }
 
 export class History<W, E extends EventBase> {
   readonly events: E[] = [];
-  /** checkpoint[i] is the world after i * every events (checkpoint 0 = initial world) */
+  /** worlds after `checkpointAt[i]` events, ascending (checkpoint 0 = initial world) */
   private readonly checkpoints: W[] = [];
+  private readonly checkpointAt: number[] = [];
+  private nextCheckpoint: number;
   private readonly every: number;
+  private readonly cloneCost: ((w: unknown) => number) | undefined;
+  private readonly costFactor: number;
   private readonly keep: boolean;
   private pos = 0;
   /** events discarded in no-history mode, so that positions stay absolute */
@@ -28,8 +39,25 @@ export class History<W, E extends EventBase> {
 
   constructor(private world: W, private readonly applier: Applier<W, E>, opts: HistoryOptions = {}) {
     this.every = Math.max(16, opts.checkpointEvery ?? 8192);
+    this.cloneCost = opts.cloneCost;
+    this.costFactor = opts.costFactor ?? 4;
     this.keep = !opts.noHistory;
-    if (this.keep) this.checkpoints.push(applier.clone(world));
+    this.nextCheckpoint = this.every;
+    if (this.keep) { this.checkpoints.push(applier.clone(world)); this.checkpointAt.push(0); }
+  }
+
+  private spacing(): number {
+    return Math.max(this.every, this.cloneCost === undefined ? 0 : Math.ceil(this.costFactor * this.cloneCost(this.world)));
+  }
+
+  /** index of the last checkpoint at or before `pos` */
+  private checkpointBefore(pos: number): number {
+    let lo = 0, hi = this.checkpointAt.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.checkpointAt[mid] <= pos) lo = mid; else hi = mid - 1;
+    }
+    return lo;
   }
 
   /** The current world (at `position`). Do not mutate it except through `append`. */
@@ -56,7 +84,11 @@ export class History<W, E extends EventBase> {
     }
     this.events.push(e);
     const index = this.pos++;
-    if (this.pos % this.every === 0) this.checkpoints[this.pos / this.every] = this.applier.clone(this.world);
+    if (this.pos >= this.nextCheckpoint) {
+      this.checkpoints.push(this.applier.clone(this.world));
+      this.checkpointAt.push(this.pos);
+      this.nextCheckpoint = this.pos + this.spacing();
+    }
     return index;
   }
 
@@ -68,11 +100,11 @@ export class History<W, E extends EventBase> {
     }
     if (target < 0 || target > this.length) throw new RangeError(`seek to ${target} outside 0..${this.length}`);
     const distance = Math.abs(target - this.pos);
-    const ck = Math.floor(target / this.every);
-    const fromCheckpoint = target - ck * this.every;
-    if (distance > fromCheckpoint && this.checkpoints[ck] !== undefined) {
+    const ck = this.checkpointBefore(target);
+    const fromCheckpoint = target - this.checkpointAt[ck];
+    if (distance > fromCheckpoint) {
       this.world = this.applier.clone(this.checkpoints[ck]);
-      this.pos = ck * this.every;
+      this.pos = this.checkpointAt[ck];
     }
     while (this.pos < target) this.applier.apply(this.world, this.events[this.pos++]);
     while (this.pos > target) this.applier.revert(this.world, this.events[--this.pos]);
@@ -82,7 +114,10 @@ export class History<W, E extends EventBase> {
   truncate(): void {
     if (!this.keep) return;
     this.events.length = this.pos;
-    this.checkpoints.length = Math.floor(this.pos / this.every) + 1;
+    const keep = this.checkpointBefore(this.pos) + 1;
+    this.checkpoints.length = keep;
+    this.checkpointAt.length = keep;
+    this.nextCheckpoint = this.checkpointAt[keep - 1] + this.spacing();
   }
 
   /** Index of the nearest event in [from, to) (or (to, from] backwards) matching `pred`, or -1. */

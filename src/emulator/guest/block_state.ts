@@ -34,10 +34,20 @@ export interface BlockState {
   nextBio: number;
   /** `${kern}/${dev}` -> sector -> seed expected there */
   expect: Map<string, Map<number, number>>;
+  /** `${kern}:${pfn}` -> the unfinished bio whose buffer holds that page */
+  byPage: Map<string, number>;
 }
 
 export function createBlockState(): BlockState {
-  return { bios: new Map(), nextBio: 1, expect: new Map() };
+  return { bios: new Map(), nextBio: 1, expect: new Map(), byPage: new Map() };
+}
+
+function indexPages(st: BlockState, b: Pick<Bio, 'kern' | 'pfns' | 'n'>, add: boolean): void {
+  for (const pfn of b.pfns) {
+    const key = `${b.kern}:${pfn}`;
+    if (add) st.byPage.set(key, b.n);
+    else if (st.byPage.get(key) === b.n) st.byPage.delete(key);
+  }
 }
 
 export interface BlkSubmit extends EventBase { k: 'blk.submit'; bio: Omit<Bio, 'state' | 'completions' | 'status' | 'acrossSuspend' | 'executions' | 'execAtSuspend'> }
@@ -61,8 +71,9 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
     apply(w, e) {
       w.blk.bios.set(e.bio.n, { ...e.bio, pfns: [...e.bio.pfns], state: 'queued', completions: 0, status: 0, acrossSuspend: false, executions: 0, execAtSuspend: 0 });
       w.blk.nextBio = Math.max(w.blk.nextBio, e.bio.n + 1);
+      indexPages(w.blk, e.bio, true);
     },
-    revert(w, e) { w.blk.bios.delete(e.bio.n); w.blk.nextBio = e.bio.n; },
+    revert(w, e) { indexPages(w.blk, e.bio, false); w.blk.bios.delete(e.bio.n); w.blk.nextBio = e.bio.n; },
   },
   'blk.state': {
     apply(w, e) { const b = bio(w, e.n); e.u = b.state; b.state = e.state; },
@@ -84,11 +95,13 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
       b.state = 'done';
       b.status = e.status;
       b.completions++;
+      indexPages(w.blk, b, false);
     },
     revert(w, e) {
       const b = bio(w, e.n);
       const u = e.u as { state: BioState; status: number; expect: (number | undefined)[] | null };
       b.state = u.state; b.status = u.status; b.completions--;
+      if (b.state !== 'done') indexPages(w.blk, b, true);
       if (u.expect !== null) {
         const m = w.blk.expect.get(`${b.kern}/${b.dev}`)!;
         u.expect.forEach((s, i) => { if (s === undefined) m.delete(b.sector + i); else m.set(b.sector + i, s); });
@@ -113,6 +126,6 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
 
 /** The bio whose buffer holds guest page `pfn` of kernel `kern`, among unfinished ones. */
 export function bioForPage(st: BlockState, kern: string, pfn: number): Bio | undefined {
-  for (const b of st.bios.values()) if (b.kern === kern && b.state !== 'done' && b.pfns.includes(pfn)) return b;
-  return undefined;
+  const n = st.byPage.get(`${kern}:${pfn}`);
+  return n === undefined ? undefined : st.bios.get(n);
 }
