@@ -76,7 +76,10 @@ export class Lifecycle {
       const d = em.hv.domains.get(domid);
       if (d?.state !== 'shutdown' || d.shutdownReason !== SHUTDOWN.suspend) { self.fail(name, `${name} is not suspended`); return; }
       if (cancelled) yield* xc_domain_resume(em, xl, domid);
-      else yield* xc_domain_resume_slow(em, xl, domid, self.sys.guestConfig(name), self.sys);
+      else {
+        const err = yield* xc_domain_resume_slow(em, xl, domid, self.sys.guestConfig(name), self.sys);
+        if (err !== undefined) { self.fail(name, err); return; }
+      }
       self.ok(name);
     })(this));
   }
@@ -113,7 +116,8 @@ export class Lifecycle {
     return this.spawn('restore', name, () => (function* (self: Lifecycle): Thread {
       const image = self.images.get(name);
       if (image === undefined) { self.fail(name, `${name} has no saved image`); return; }
-      yield* self.doRestore(name, image, opts.domid ?? self.sys.freeDomid(), opts);
+      const err = yield* self.doRestore(name, image, opts.domid ?? self.sys.freeDomid(), opts);
+      if (err !== undefined) { self.fail(name, err); return; }
       self.images.delete(name);
       self.ok(name);
     })(this));
@@ -128,17 +132,18 @@ export class Lifecycle {
       const image = `${name}@${em.history.length}`;
       yield* xc_domain_save(em, old, image);
       yield* libxl__destroy_domid(em, xl, old, self.sys.guestConfig(name));
-      yield* self.doRestore(name, image, opts.domid ?? self.sys.freeDomid(old), opts);
+      const err = yield* self.doRestore(name, image, opts.domid ?? self.sys.freeDomid(old), opts);
+      if (err !== undefined) { self.fail(name, err); return; }
       self.ok(name);
     })(this));
   }
 
-  private *doRestore(name: string, image: string, to: number, opts: MoveOptions): Generator<import('../core/scheduler').Wait, void, void> {
+  private *doRestore(name: string, image: string, to: number, opts: MoveOptions): Generator<import('../core/scheduler').Wait, string | undefined, void> {
     const { em, xl } = this.sys;
     const cfg = withLimits(this.sys.guestConfig(name), opts.limits);
     this.sys.setGuestConfig(name, cfg, to);
     for (const dev of cfg.devices) this.sys.registerDevice(to, cfg, dev);
-    yield* libxl__domain_restore(em, xl, { image, kernel: name }, to, cfg, this.sys.nextMinor++);
+    return yield* libxl__domain_restore(em, xl, { image, kernel: name }, to, cfg, this.sys.nextMinor++);
   }
 
   /** Write the command to control/shutdown and wait for the domain to go down. */

@@ -109,21 +109,15 @@ export function* libxl__destroy_domid(em: Emulator, xs: XsClient, domid: number,
  * console ports, a fresh grant table, a fresh xenstore home and device directories
  * (state 1), INTRODUCE, then the guest's SCHEDOP_shutdown returns 0.
  */
-export function* libxl__domain_restore(em: Emulator, xs: XsClient, saved: { image: string; kernel: string }, newDomid: number, newCfg: DomainConfig, minor: number): Gen<void> {
-  yield* call(em, 'libxl__domain_restore', { image: saved.image, domid: newDomid }, function* () {
+export function* libxl__domain_restore(em: Emulator, xs: XsClient, saved: { image: string; kernel: string }, newDomid: number, newCfg: DomainConfig, minor: number): Gen<string | undefined> {
+  return yield* call(em, 'libxl__domain_restore', { image: saved.image, domid: newDomid }, function* () {
     em.emit({ k: 'dom.create', domid: newDomid, name: newCfg.name, privileged: false, vcpus: newCfg.vcpus, nrPages: newCfg.pages, mfnBase: em.hv.nextMfn });
     em.emit({ k: 'mem.load', image: saved.image, dom: newDomid });
     em.emit({ k: 'dom.start_info', domid: newDomid, pfn: START_INFO_PFN });
     const d = em.hv.domains.get(newDomid)!;
-    const storePort = evtchn_alloc_unbound(em, 0, newDomid, 0);
-    const consolePort = evtchn_alloc_unbound(em, 0, newDomid, 0);
-    // the guest left pfns in start_info; restore refuses anything else
-    const storePfn = readStartInfo(em.hv, newDomid, START_INFO_PFN, 'store_mfn');
-    const consolePfn = readStartInfo(em.hv, newDomid, START_INFO_PFN, 'console_mfn');
-    writeStartInfo(em, newDomid, START_INFO_PFN, 'store_mfn', d.p2m[storePfn] ?? d.p2m[STORE_PFN]);
-    writeStartInfo(em, newDomid, START_INFO_PFN, 'store_evtchn', storePort);
-    writeStartInfo(em, newDomid, START_INFO_PFN, 'console_mfn', d.p2m[consolePfn] ?? d.p2m[CONSOLE_PFN]);
-    writeStartInfo(em, newDomid, START_INFO_PFN, 'console_evtchn', consolePort);
+    const si = x86_pv_localise_start_info(em, newDomid);
+    if (typeof si === 'string') return si;
+    const { storePort, consolePort } = si;
     writeStartInfo(em, newDomid, START_INFO_PFN, 'shared_info', d.sharedInfoMfn * 4096);
     writeStartInfo(em, newDomid, START_INFO_PFN, 'nr_pages', newCfg.pages);
     writeStartInfo(em, newDomid, START_INFO_PFN, 'flags', 0);
@@ -141,7 +135,30 @@ export function* libxl__domain_restore(em: Emulator, xs: XsClient, saved: { imag
     em.emit({ k: 'dom.suspend_ret', domid: newDomid, v: 0 });
     em.emit({ k: 'dom.state', domid: newDomid, state: 'running', reason: null });
     em.signal(resumeKey(saved.kernel));
+    return undefined;
   });
+}
+
+/**
+ * x86_pv_localise_start_info (§7.3): the store and console frames the guest left in
+ * start_info must be pfns (it canonicalised them before suspending); they become the
+ * new domain's mfns, with new store and console ports. An mfn left there is refused,
+ * as the restore code refuses it.
+ */
+function x86_pv_localise_start_info(em: Emulator, domid: number): { storePort: number; consolePort: number } | string {
+  const d = em.hv.domains.get(domid)!;
+  const storePfn = readStartInfo(em.hv, domid, START_INFO_PFN, 'store_mfn');
+  const consolePfn = readStartInfo(em.hv, domid, START_INFO_PFN, 'console_mfn');
+  for (const [what, pfn] of [['store_mfn', storePfn], ['console_mfn', consolePfn]] as const) {
+    if (pfn >= d.nrPages) return `restore of dom${domid}: start_info ${what} 0x${pfn.toString(16)} is not a pfn (the guest did not canonicalise it before suspending)`;
+  }
+  const storePort = evtchn_alloc_unbound(em, 0, domid, 0);
+  const consolePort = evtchn_alloc_unbound(em, 0, domid, 0);
+  writeStartInfo(em, domid, START_INFO_PFN, 'store_mfn', d.p2m[storePfn]);
+  writeStartInfo(em, domid, START_INFO_PFN, 'store_evtchn', storePort);
+  writeStartInfo(em, domid, START_INFO_PFN, 'console_mfn', d.p2m[consolePfn]);
+  writeStartInfo(em, domid, START_INFO_PFN, 'console_evtchn', consolePort);
+  return { storePort, consolePort };
 }
 
 /** Point a kernel, its registry entry and its threads at another domain. */
@@ -162,18 +179,13 @@ export function moveKernel(em: Emulator, kernel: string, domid: number): void {
  * pfns to mfns, re-creates the device directories and re-introduces the domain (a new
  * xenstore connection: no watches). This is this emulator's choice, stated here.
  */
-export function* xc_domain_resume_slow(em: Emulator, xs: XsClient, domid: number, cfg: DomainConfig, devices: { registerDevice(domid: number, cfg: DomainConfig, dev: DomainConfig['devices'][number]): void; nextMinor: number }): Gen<void> {
-  yield* call(em, 'xc_domain_resume', { domid, fast: 0 }, function* () {
+export function* xc_domain_resume_slow(em: Emulator, xs: XsClient, domid: number, cfg: DomainConfig, devices: { registerDevice(domid: number, cfg: DomainConfig, dev: DomainConfig['devices'][number]): void; nextMinor: number }): Gen<string | undefined> {
+  return yield* call(em, 'xc_domain_resume', { domid, fast: 0 }, function* () {
     evtchn_reset(em, 0, domid);
     const d = em.hv.domains.get(domid)!;
-    const storePort = evtchn_alloc_unbound(em, 0, domid, 0);
-    const consolePort = evtchn_alloc_unbound(em, 0, domid, 0);
-    const storePfn = readStartInfo(em.hv, domid, START_INFO_PFN, 'store_mfn');
-    const consolePfn = readStartInfo(em.hv, domid, START_INFO_PFN, 'console_mfn');
-    writeStartInfo(em, domid, START_INFO_PFN, 'store_mfn', d.p2m[storePfn] ?? d.p2m[STORE_PFN]);
-    writeStartInfo(em, domid, START_INFO_PFN, 'store_evtchn', storePort);
-    writeStartInfo(em, domid, START_INFO_PFN, 'console_mfn', d.p2m[consolePfn] ?? d.p2m[CONSOLE_PFN]);
-    writeStartInfo(em, domid, START_INFO_PFN, 'console_evtchn', consolePort);
+    const si = x86_pv_localise_start_info(em, domid);
+    if (typeof si === 'string') return si;
+    const { storePort } = si;
     for (const dev of cfg.devices) {
       yield* xs.rm(backendPath(domid, dev));
       yield* xs.rm(frontendPath(domid, dev));
@@ -189,5 +201,6 @@ export function* xc_domain_resume_slow(em: Emulator, xs: XsClient, domid: number
     em.emit({ k: 'dom.state', domid, state: 'running', reason: null });
     const kern = kernelIn(em, domid);
     if (kern !== undefined) em.signal(resumeKey(kern));
+    return undefined;
   });
 }

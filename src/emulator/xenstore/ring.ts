@@ -17,8 +17,9 @@ import type { XsDomain } from './state';
 import { HEADER_SIZE, XENSTORE_PAYLOAD_MAX, fromLatin1, readU32s, toLatin1 } from './wire';
 import { process_message } from './xenstored';
 
-/** Signal this when a domain shuts down, crashes or dies (Xen's VIRQ_DOM_EXC to xenstored). */
-export const DOM_EXC_KEY = 'xenstored:dom_exc';
+import { DOM_EXC_KEY } from '../hypervisor/sched_op';
+/** Signalled when a domain shuts down, crashes or dies (Xen's VIRQ_DOM_EXC to dom0). */
+export { DOM_EXC_KEY };
 
 /** Start the xenstored actor (in the domain xenstored runs in). */
 export function spawnXenstored(em: Emulator, xsd: Xenstored): number {
