@@ -116,10 +116,15 @@ export function RING_HAS_UNCONSUMED_RESPONSES(hv: HvState, m: SringMem, f: Front
  * in (old, new] modulo 2^32.
  */
 export function RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(ctx: HvContext, m: SringMem, f: FrontRing): boolean {
-  const old = readU32(ctx.hv, m.dom, m.pfns[0], OFF_REQ_PROD);
-  const neu = u32(f.req_prod_pvt);
-  writeIndex(ctx, m, OFF_REQ_PROD, neu);
-  const ev = readU32(ctx.hv, m.dom, m.pfns[0], OFF_REQ_EVENT);
+  return pushAndCheckNotify(ctx, m, OFF_REQ_PROD, OFF_REQ_EVENT, f.req_prod_pvt);
+}
+
+/** Publish a producer index, then notify iff the peer's event index lies in (old, new]. */
+function pushAndCheckNotify(ctx: HvContext, m: SringMem, prodOff: number, eventOff: number, prodPvt: number): boolean {
+  const old = readU32(ctx.hv, m.dom, m.pfns[0], prodOff);
+  const neu = u32(prodPvt);
+  writeIndex(ctx, m, prodOff, neu);
+  const ev = readU32(ctx.hv, m.dom, m.pfns[0], eventOff);
   return u32(neu - ev) < u32(neu - old);
 }
 
@@ -150,11 +155,7 @@ export function RING_REQUEST_PROD_OVERFLOW(b: BackRing, prod: number): boolean {
 }
 
 export function RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(ctx: HvContext, m: SringMem, b: BackRing): boolean {
-  const old = readU32(ctx.hv, m.dom, m.pfns[0], OFF_RSP_PROD);
-  const neu = u32(b.rsp_prod_pvt);
-  writeIndex(ctx, m, OFF_RSP_PROD, neu);
-  const ev = readU32(ctx.hv, m.dom, m.pfns[0], OFF_RSP_EVENT);
-  return u32(neu - ev) < u32(neu - old);
+  return pushAndCheckNotify(ctx, m, OFF_RSP_PROD, OFF_RSP_EVENT, b.rsp_prod_pvt);
 }
 
 /** RING_FINAL_CHECK_FOR_REQUESTS: re-arm req_event, then look again. */
