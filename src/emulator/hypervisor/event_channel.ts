@@ -83,6 +83,19 @@ function resolveDom(ctx: HvContext, caller: number, dom: number): Domain | numbe
   return d;
 }
 
+/** Hypercall entry: an injected fault, else the calling domain (or -ESRCH). */
+function enter(ctx: HvContext, op: string, caller: number): Domain | number {
+  const fault = hypercall_fault(ctx, 'event_channel_op', op, caller);
+  if (fault !== 0) return fault;
+  return ctx.hv.domains.get(caller) ?? -ERRNO.ESRCH;
+}
+
+/** A port the caller has allocated, or -EINVAL. */
+function allocatedPort(d: Domain, port: number): PortInfo | number {
+  if (!validPort(port)) return -ERRNO.EINVAL;
+  return d.evtchn.ports[port] ?? -ERRNO.EINVAL;
+}
+
 /** evtchn_set_pending, 2-level (§5.4). */
 export function evtchn_set_pending(ctx: HvContext, dom: number, port: number): void {
   if (drop_notification(ctx, dom, port)) return; // an injected fault: this notification is lost
@@ -142,10 +155,8 @@ export function evtchn_bind_interdomain(ctx: HvContext, caller: number, remoteDo
 
 /** EVTCHNOP_bind_virq */
 export function evtchn_bind_virq(ctx: HvContext, caller: number, virq: number, vcpu: number): number {
-  const fault = hypercall_fault(ctx, 'event_channel_op', 'bind_virq', caller);
-  if (fault !== 0) return fault;
-  const d = ctx.hv.domains.get(caller);
-  if (d === undefined) return -ERRNO.ESRCH;
+  const d = enter(ctx, 'bind_virq', caller);
+  if (typeof d === 'number') return d;
   if (!Number.isInteger(virq) || virq < 0 || virq >= 24) return -ERRNO.EINVAL;
   if (!PER_VCPU_VIRQS.has(virq) && vcpu !== 0) return -ERRNO.EINVAL;
   if (vcpu < 0 || vcpu >= d.evtchn.vcpus.length) return -ERRNO.ENOENT;
@@ -158,10 +169,8 @@ export function evtchn_bind_virq(ctx: HvContext, caller: number, virq: number, v
 
 /** EVTCHNOP_bind_ipi */
 export function evtchn_bind_ipi(ctx: HvContext, caller: number, vcpu: number): number {
-  const fault = hypercall_fault(ctx, 'event_channel_op', 'bind_ipi', caller);
-  if (fault !== 0) return fault;
-  const d = ctx.hv.domains.get(caller);
-  if (d === undefined) return -ERRNO.ESRCH;
+  const d = enter(ctx, 'bind_ipi', caller);
+  if (typeof d === 'number') return d;
   if (vcpu < 0 || vcpu >= d.evtchn.vcpus.length) return -ERRNO.ENOENT;
   const port = getFreePort(d);
   if (port < 0) return port;
@@ -171,13 +180,10 @@ export function evtchn_bind_ipi(ctx: HvContext, caller: number, vcpu: number): n
 
 /** EVTCHNOP_close: the peer of an interdomain channel reverts to unbound, accepting the closer. */
 export function evtchn_close(ctx: HvContext, caller: number, port: number): number {
-  const fault = hypercall_fault(ctx, 'event_channel_op', 'close', caller);
-  if (fault !== 0) return fault;
-  const d = ctx.hv.domains.get(caller);
-  if (d === undefined) return -ERRNO.ESRCH;
-  if (!validPort(port)) return -ERRNO.EINVAL;
-  const p = d.evtchn.ports[port];
-  if (p === undefined) return -ERRNO.EINVAL;
+  const d = enter(ctx, 'close', caller);
+  if (typeof d === 'number') return d;
+  const p = allocatedPort(d, port);
+  if (typeof p === 'number') return p;
   if (p.state === EVTCHNSTAT_interdomain && p.remoteDom !== undefined && p.remotePort !== undefined) {
     const rp = portInfo(ctx.hv, p.remoteDom, p.remotePort);
     if (rp !== undefined && rp.state === EVTCHNSTAT_interdomain) {
@@ -191,13 +197,10 @@ export function evtchn_close(ctx: HvContext, caller: number, port: number): numb
 
 /** EVTCHNOP_send */
 export function evtchn_send(ctx: HvContext, caller: number, port: number): number {
-  const fault = hypercall_fault(ctx, 'event_channel_op', 'send', caller);
-  if (fault !== 0) return fault;
-  const d = ctx.hv.domains.get(caller);
-  if (d === undefined) return -ERRNO.ESRCH;
-  if (!validPort(port)) return -ERRNO.EINVAL;
-  const p = d.evtchn.ports[port];
-  if (p === undefined) return -ERRNO.EINVAL;
+  const d = enter(ctx, 'send', caller);
+  if (typeof d === 'number') return d;
+  const p = allocatedPort(d, port);
+  if (typeof p === 'number') return p;
   switch (p.state) {
     case EVTCHNSTAT_interdomain:
       if (p.remoteDom !== undefined && p.remotePort !== undefined && ctx.hv.domains.has(p.remoteDom)) {
@@ -242,10 +245,8 @@ export function evtchn_status(hv: HvState, caller: number, dom: number, port: nu
 
 /** EVTCHNOP_unmask: clearing the mask re-creates a lost edge if the port is pending. */
 export function evtchn_unmask(ctx: HvContext, caller: number, port: number): number {
-  const fault = hypercall_fault(ctx, 'event_channel_op', 'unmask', caller);
-  if (fault !== 0) return fault;
-  const d = ctx.hv.domains.get(caller);
-  if (d === undefined) return -ERRNO.ESRCH;
+  const d = enter(ctx, 'unmask', caller);
+  if (typeof d === 'number') return d;
   if (!validPort(port)) return -ERRNO.EINVAL;
   if (!d.evtchn.mask[port]) return 0;
   ctx.emit({ k: 'evtchn.bit', dom: caller, port, which: 'm', v: 0 });
@@ -262,9 +263,8 @@ export function mask_evtchn(ctx: HvContext, dom: number, port: number): void {
 export function evtchn_bind_vcpu(ctx: HvContext, caller: number, port: number, vcpu: number): number {
   const d = ctx.hv.domains.get(caller);
   if (d === undefined) return -ERRNO.ESRCH;
-  if (!validPort(port)) return -ERRNO.EINVAL;
-  const p = d.evtchn.ports[port];
-  if (p === undefined) return -ERRNO.EINVAL;
+  const p = allocatedPort(d, port);
+  if (typeof p === 'number') return p;
   if (vcpu < 0 || vcpu >= d.evtchn.vcpus.length) return -ERRNO.ENOENT;
   if (p.state === EVTCHNSTAT_ipi || (p.state === EVTCHNSTAT_virq && PER_VCPU_VIRQS.has(p.virq ?? -1))) return -ERRNO.EINVAL;
   ctx.emit({ k: 'evtchn.port', dom: caller, port, st: { ...p, vcpu } });
