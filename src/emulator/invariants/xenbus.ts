@@ -9,11 +9,14 @@ import { xenbus_strstate } from '../xenbus/states';
 
 export interface DevicePair { frontend: string; backend: string }
 
-/** Device pairs live in objects "devices/<name>" = {frontend, backend} written by the toolstack. */
+/** Device pairs live in the object "devices": name -> {frontend, backend}, written by the toolstack. */
 export function registeredDevices(em: Emulator): DevicePair[] {
+  const reg = em.world.objects.objs.get('devices');
+  if (reg === undefined) return [];
   const out: DevicePair[] = [];
-  for (const [id, o] of em.world.objects.objs) {
-    if (id.startsWith('devices/') && typeof o.frontend === 'string' && typeof o.backend === 'string') out.push({ frontend: o.frontend, backend: o.backend });
+  for (const v of Object.values(reg)) {
+    const o = v as { frontend?: unknown; backend?: unknown };
+    if (typeof o.frontend === 'string' && typeof o.backend === 'string') out.push({ frontend: o.frontend, backend: o.backend });
   }
   return out;
 }

@@ -19,7 +19,6 @@ import { backendPath, block_hotplug, frontendPath, libxl__device_add } from '../
 import { type DeviceConfig, type DomainConfig, STORE_PFN } from '../toolstack/layout';
 import { xc_domain_resume } from '../toolstack/libxl_dom_suspend';
 import { Lifecycle } from './lifecycle';
-import { release_held } from '../backends/blkback/linux_blkback';
 
 /** What a guest kernel flavour provides to the system. */
 export interface GuestKernel {
@@ -59,6 +58,7 @@ export class XenSystem {
     em.emit({ k: 'dom.state', domid: 0, state: 'running', reason: null });
     em.emit({ k: 'obj.new', id: 'kernels', init: { dom0: 0 } });
     em.emit({ k: 'obj.new', id: 'faults', init: { watch_delay_ns: 0 } });
+    em.emit({ k: 'obj.new', id: 'devices', init: {} });
     installGrantChecks(em);
     installXenbusChecks(em);
     this.lifecycle = new Lifecycle(this);
@@ -128,7 +128,7 @@ export class XenSystem {
       };
       em.emit({ k: 'obj.new', id: vbdConfigId(domid, dev.devid), init: bc });
     }
-    em.emit({ k: 'obj.new', id: `devices/${cfg.name}/${dev.kind}/${dev.devid}`, init: { frontend: frontendPath(domid, dev), backend: backendPath(domid, dev) } });
+    em.emit({ k: 'obj.set', id: 'devices', key: `${cfg.name}/${dev.kind}/${dev.devid}`, v: { frontend: frontendPath(domid, dev), backend: backendPath(domid, dev) } });
   }
 
   private guest(name: string): { kernel: GuestKernel; cfg: DomainConfig; domid: number } {
@@ -160,7 +160,7 @@ export class XenSystem {
     this.em.emit({ k: 'obj.set', id, key: 'hold', v: on });
     if (!on) {
       const dev = `xenbus/vbd/${this.domidOf(name)}/${vdev}`;
-      this.em.spawn('dom0/release', 'backend', 0, () => release_held(this.dom0.k, dev));
+      this.em.spawn('dom0/release', 'backend', 0, () => this.dom0.release_held(dev));
     }
   }
 
