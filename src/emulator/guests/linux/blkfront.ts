@@ -24,7 +24,7 @@ import type { XenbusDriver } from '../../xenbus/driver';
 import { XenbusState } from '../../xenbus/states';
 import { type Gen, type XsClient, isErr } from '../../xenbus/xs';
 import {
-  type BlkShadow, SHADOW_END, add_id_to_freelist, emptyShadow, get_id_from_freelist, infoOf, shadowOf,
+  SHADOW_END, SHADOW_IN_USE, add_id_to_freelist, emptyShadow, get_id_from_freelist, infoOf, shadowOf,
 } from './blkfront_state';
 
 const L = BLKIF_X86_64;
@@ -271,12 +271,12 @@ function blkif_queue_request(k: Kernel, dev: string, b: Bio, first: number, coun
     const f = frontRing(k, dev);
     ringWrite(k, ringMem(k, dev), slotOffset(f.req_prod_pvt, L.entry, f.nr_ents), slot);
     info.set('req_prod_pvt', (f.req_prod_pvt + 1) >>> 0);
-    const s = shadowOf(k, dev, id);
-    const shadow: Partial<BlkShadow> = {
-      operation: count > BLKIF_MAX_SEGMENTS_PER_REQUEST ? BLKIF_OP_INDIRECT : operation, nr_segments: count, sector_number,
-      request: b.n, grants_used: grants, indirect_grants: indirectGrants, frames, indirect_frames: indirectFrames, first_sect: fs, last_sect: ls,
-    };
-    for (const [key, v] of Object.entries(shadow)) s.set(key as keyof BlkShadow & string, v as never);
+    // the finished request is copied into its shadow slot in one go
+    shadowOf(k, dev, id).create({
+      req_id: SHADOW_IN_USE, operation: count > BLKIF_MAX_SEGMENTS_PER_REQUEST ? BLKIF_OP_INDIRECT : operation, nr_segments: count,
+      sector_number, request: b.n, grants_used: grants, indirect_grants: indirectGrants, frames, indirect_frames: indirectFrames,
+      first_sect: fs, last_sect: ls,
+    });
   } finally {
     k.emit({ k: 'frame.pop' });
   }
