@@ -1,5 +1,7 @@
 // blkif requests and responses byte for byte (xen/include/public/io/blkif.h, x86-64 and
 // x86-32 ABIs; xen-reference.md §6.4). Sector fields are always 512-byte units.
+import { PAGE_SIZE } from '../hypervisor/constants';
+import { RING_SIZE, SRING_HEADER } from '../ring/ring';
 
 export const BLKIF_OP_READ = 0;
 export const BLKIF_OP_WRITE = 1;
@@ -186,4 +188,41 @@ export function encodeSegment(s: BlkifSegment): Uint8Array {
 export function decodeSegment(b: Uint8Array, off: number): BlkifSegment {
   const v = new DataView(b.buffer, b.byteOffset + off, 8);
   return { gref: v.getUint32(0, true), first_sect: v.getUint8(4), last_sect: v.getUint8(5) };
+}
+
+// ---- FreeBSD segment blocks (seed 002, xen-reference.md §3.5) ----------------------
+
+/** Segments carried by the header entry of a FreeBSD multi-block request. */
+export const BLKIF_MAX_SEGMENTS_PER_HEADER_BLOCK = BLKIF_MAX_SEGMENTS_PER_REQUEST;
+/** nr_segments is a u8: the most a header can announce */
+export const BLKIF_MAX_SEGMENTS_PER_REQUEST_FREEBSD = 255;
+
+/** BLKIF_SEGS_TO_BLOCKS: ring entries a request of `segs` segments uses (header + segment blocks). */
+export function BLKIF_SEGS_TO_BLOCKS(segs: number): number {
+  return Math.trunc((segs - BLKIF_MAX_SEGMENTS_PER_HEADER_BLOCK + BLKIF_MAX_SEGMENTS_PER_SEGMENT_BLOCK - 1) / BLKIF_MAX_SEGMENTS_PER_SEGMENT_BLOCK) + 1;
+}
+
+/** A segment block: a ring entry holding only segments (BLKRING_GET_SG_REQUEST), 14 per x86-64 entry. */
+export function encodeSegmentBlock(L: BlkifLayout, segs: readonly BlkifSegment[]): Uint8Array {
+  if (segs.length * 8 > L.entry) throw new RangeError(`${segs.length} segments do not fit a ${L.entry}-byte entry`);
+  const out = new Uint8Array(L.entry);
+  segs.forEach((s, i) => out.set(encodeSegment(s), i * 8));
+  return out;
+}
+
+/** The first `n` segments of a segment block. */
+export function decodeSegmentBlock(b: Uint8Array, n: number): BlkifSegment[] {
+  const out: BlkifSegment[] = [];
+  for (let i = 0; i < n; i++) out.push(decodeSegment(b, i * 8));
+  return out;
+}
+
+/** FreeBSD's BLKIF_MAX_RING_REQUESTS(size): the most entries over the ABIs for `pages` ring pages (32 for one). */
+export function BLKIF_MAX_RING_REQUESTS(pages: number): number {
+  return Math.max(RING_SIZE(BLKIF_X86_64.entry, pages), RING_SIZE(BLKIF_X86_32.entry, pages));
+}
+
+/** FreeBSD's BLKIF_RING_PAGES(entries): ring pages needed for that many entries, over the ABIs. */
+export function BLKIF_RING_PAGES(entries: number): number {
+  return Math.max(...[BLKIF_X86_64, BLKIF_X86_32].map((L) => Math.ceil((SRING_HEADER + entries * L.entry) / PAGE_SIZE)));
 }

@@ -12,7 +12,6 @@ import { RING_SIZE, SRING_HEADER } from '../ring/ring';
 import { isErr } from '../xenbus/xs';
 import { evtchn_send } from '../hypervisor/event_channel';
 import { vbdConfigId } from '../backends/blkback/common';
-import { release_held } from '../backends/blkback/linux_blkback';
 import type { Topology } from './build';
 import type { Conditions } from './conditions';
 
@@ -62,7 +61,7 @@ export class Faults {
     this.sys.em.emit({ k: 'obj.set', id, key: 'hold_notify', v: false });
     const d = this.dev(n);
     const dev = `xenbus/vbd/${this.sys.domidOf(d.guest)}/${d.dev.devid}`;
-    this.sys.em.spawn('dom0/release', 'backend', 0, () => release_held(this.sys.dom0.k, dev, count));
+    this.sys.em.spawn('dom0/release', 'backend', 0, () => this.sys.dom0.release_held(dev, count));
   }
 
   /** Runs one fault statement; a string is an error that stops the scenario. */
