@@ -4,6 +4,7 @@ import { patternBytes } from '../hypervisor/memory';
 import { readSectors } from '../devices/disk';
 import { xenbus_strstate } from '../xenbus/states';
 import type { Violation } from '../invariants/violation';
+import { checkLostRequests } from '../invariants/block';
 import { SHUTDOWN } from '../hypervisor/constants';
 import type { XenSystem } from '../system/system';
 import type { Topology } from './build';
@@ -152,6 +153,8 @@ export class Conditions {
         return { ok: vs.length === 0, actual: vs.length === 0 ? 'no violations' : vs.map((v) => `${v.cls}: ${v.msg}`).join('; ') };
       }
       case 'violation': {
+        // asking whether requests were lost is asking now: the check otherwise runs at the end
+        if (c.violation === 'request-lost') checkLostRequests(this.sys.em);
         const vs = this.violations(c.violation, c.subject);
         const ok = c.count === null ? vs.length > 0 : vs.length === c.count;
         return { ok, actual: `${vs.length} ${c.violation} violation${vs.length === 1 ? '' : 's'}${c.subject === null ? '' : ` on ${c.subject.text}`}` };

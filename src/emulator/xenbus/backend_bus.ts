@@ -68,12 +68,16 @@ export class BackendBus {
       const otherend = yield* xs.read(`${abs}/frontend`);
       const otherendId = yield* xs.read(`${abs}/frontend-id`);
       if (isErr(otherend) || isErr(otherendId)) return;
-      // "delay probe": a slow backend (the toolstack's config of this device says how slow)
-      const delay = Number(k.world.objects.objs.get(`toolstack/${type}/${fe}/${id}`)?.probe_delay_ns ?? 0);
-      if (delay > 0) yield sleep(delay);
       k.obj<XenbusDevice>(dev).create({ nodename, otherend, otherend_id: Number(otherendId), state: 1, devicetype: type });
-      yield* drv.probe(k, xs, dev);
-      yield* xs.watch(`${otherend}/state`, `otherend:${nodename}`, (p) => otherendChanged(k, xs, drv, dev, p));
+      const probe = function* (): Gen<void> {
+        yield* drv.probe(k, xs, dev);
+        yield* xs.watch(`${otherend}/state`, `otherend:${nodename}`, (p) => otherendChanged(k, xs, drv, dev, p));
+      };
+      // "delay probe": this backend is slow (the toolstack's config of the device says how
+      // slow); its probe runs later on a thread of its own, the other devices are not held up
+      const delay = Number(k.world.objects.objs.get(`toolstack/${type}/${fe}/${id}`)?.probe_delay_ns ?? 0);
+      if (delay > 0) k.spawn(`probe ${nodename}`, 'backend', () => (function* () { yield sleep(delay); yield* probe(); })());
+      else yield* probe();
     });
   }
 

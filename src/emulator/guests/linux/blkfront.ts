@@ -102,7 +102,11 @@ function* talk_to_blkback(k: Kernel, xs: XsClient, dev: string, params: Blkfront
   return yield* call(k, 'talk_to_blkback', { nodename: d.nodename }, function* () {
     const mo = yield* xs.read(`${d.otherend}/max-ring-page-order`);
     const order = Math.min(isErr(mo) ? 0 : Number(mo), params.max_ring_page_order);
-    if ((yield* setup_blkring(k, xs, dev, 1 << order)) !== 0) return -5;
+    if ((yield* setup_blkring(k, xs, dev, 1 << order)) !== 0) {
+      // destroy_blkring: end the grants and free the pages set up so far
+      yield* blkif_free(k, dev);
+      return -5;
+    }
     const info = infoOf(k, dev);
     const node = d.nodename;
     const r = yield* xenbus_transaction(xs, function* (tx) {
@@ -391,6 +395,7 @@ function* blkif_free(k: Kernel, dev: string): Gen<void> {
     }
     for (let i = 0; i < info.get('nr_ents'); i++) {
       const s = shadowOf(k, dev, i);
+      if (!s.exists) continue; // the ring was being set up: no shadow yet
       for (const g of [...s.get('grants_used'), ...s.get('indirect_grants')]) { k.end_access(g); k.release_grant_ref(g); }
       for (const pfn of s.get('indirect_frames')) k.free_page(pfn);
       s.delete();
