@@ -65,6 +65,8 @@ interface ShapeNode {
   id: number;
   /** field name -> child per field type */
   next: Map<string, (ShapeNode | undefined)[]> | null;
+  /** on a kind's root: the shape its last event had */
+  last: { id: number; names: string[]; types: number[] } | null;
 }
 
 interface KeyNode { id: number; next: Map<string, KeyNode> | null }
@@ -142,22 +144,47 @@ export class RecordEncoder {
   private encodeEvent(e: EventBase): void {
     const kind = e.k;
     if (typeof kind !== 'string') throw new TypeError(`event #${this.count} has no kind`);
-    let node: ShapeNode | undefined = this.kinds.get(kind);
-    if (node === undefined) this.kinds.set(kind, (node = { id: -1, next: null }));
-    const names = this.names, types = this.types, vals = this.vals;
-    let n = 0;
+    let root = this.kinds.get(kind);
+    if (root === undefined) this.kinds.set(kind, (root = { id: -1, next: null, last: null }));
     const fields = e as unknown as Fields;
+    const vals = this.vals;
+    // Fast path: most events of a kind have the shape its previous event had.
+    const last = root.last;
+    if (last !== null) {
+      let i = 0;
+      for (const f in fields) {
+        if (f === 'k' || f === 'u') continue;
+        const v = fields[f];
+        if (v === undefined) continue;
+        if (i === last.names.length || f !== last.names[i] || fieldType(v) !== last.types[i]) { i = -1; break; }
+        vals[i++] = v;
+      }
+      if (i === last.names.length) {
+        this.ensure(8);
+        this.varint(last.id + R_EVENT);
+        for (let j = 0; j < i; j++) {
+          const v = vals[j];
+          vals[j] = undefined;
+          this.field(last.types[j], v, last.names[j]);
+        }
+        this.count++;
+        return;
+      }
+    }
+    let node: ShapeNode = root;
+    const names = this.names, types = this.types;
+    let n = 0;
     for (const f in fields) {
       if (f === 'k' || f === 'u') continue;
       const v = fields[f];
       if (v === undefined) continue;
       const t = fieldType(v);
-      let next: Map<string, (ShapeNode | undefined)[]> | null = node.next;
+      let next = node.next;
       if (next === null) node.next = next = new Map();
-      let byType: (ShapeNode | undefined)[] | undefined = next.get(f);
+      let byType = next.get(f);
       if (byType === undefined) next.set(f, (byType = []));
-      let child: ShapeNode | undefined = byType[t];
-      if (child === undefined) byType[t] = child = { id: -1, next: null };
+      let child = byType[t];
+      if (child === undefined) byType[t] = child = { id: -1, next: null, last: null };
       node = child;
       names[n] = f; types[n] = t; vals[n] = v;
       n++;
@@ -183,6 +210,7 @@ export class RecordEncoder {
       this.field(types[i], v, names[i]);
     }
     if (node.id < 0) node.id = this.nShapes++;
+    root.last = { id: node.id, names: names.slice(0, n), types: types.slice(0, n) };
     this.count++;
   }
 

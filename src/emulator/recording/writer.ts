@@ -67,7 +67,16 @@ export class RecordingWriter<E extends EventBase = EventBase> {
    */
   attach(em: Observable<E>): () => void {
     if (this.detach !== null) throw new Error('recording writer is already attached');
-    for (let i = this.events; i < em.history.length; i++) this.append(em.history.event(i));
+    for (let i = this.events; i < em.history.length; i++) {
+      let e: E;
+      try {
+        e = em.history.event(i);
+      } catch {
+        // a no-history emulator has dropped them: the recording could never replay
+        throw new Error(`cannot record event #${i}: the emulator keeps no history and has already dropped it (attach the writer before the first event)`);
+      }
+      this.append(e);
+    }
     const off = em.observe((e, i) => {
       if (i !== this.events) throw new Error(`recording expected event #${this.events}, the emulator emitted #${i}`);
       this.append(e);

@@ -92,6 +92,7 @@ test('every value the events carry round-trips exactly', () => {
     { k: 'evtchn.port', dom: 1, port: 3, st: null },
     { k: 'obj.new', id: 'dom1/xbd/51712', init: { '10': 1, state: 'Connected', '2': 2, nested: { deeper: { deepest: [1, [2, [3]]] } } } },
     { k: 'arr', v: [undefined, 1, undefined] },
+    { k: 'ints', v: [0, 1, 127, 128, 200, 223, 224, 255, 256, 2 ** 31, 2 ** 32, 2 ** 53 - 1, -1, -128, -(2 ** 53 - 1), 2 ** 53, 0.1, -0] },
     { k: 'mixed', v: 1 }, { k: 'mixed', v: 'one' }, { k: 'mixed', v: null }, { k: 'mixed', v: [1] }, { k: 'mixed', v: -1 },
   ];
   const back = roundTrip(events);

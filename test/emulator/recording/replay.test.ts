@@ -207,6 +207,12 @@ test('attach records the events emitted before it, and a file round-trips throug
     const rec = readRecording(file);
     assert.deepEqual(rec.events.map((e) => e.k), ['dom.create', 'mem.w32']);
     assert.equal(rec.complete, true);
+
+    const gone = new Emulator({ noHistory: true });
+    gone.emit({ k: 'clock.advance', to: 1 });
+    assert.throws(() => new RecordingWriter(new MemorySink(), {}).attach(gone), {
+      message: 'cannot record event #0: the emulator keeps no history and has already dropped it (attach the writer before the first event)',
+    });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
