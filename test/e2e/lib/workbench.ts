@@ -22,6 +22,16 @@ export interface StackFrameRow {
   readonly position: string;
 }
 
+export interface TreeRow {
+  readonly label: string;
+  readonly description: string;
+  /** 1 = top level */
+  readonly level: number;
+  readonly expanded: boolean | undefined;
+  /** the label carries a highlight (e.g. a XenStore node changed since the last stop) */
+  readonly highlighted: boolean;
+}
+
 export interface VariableRow {
   /** 1 = scope, 2 = its variables, 3+ = children of expanded variables */
   readonly level: number;
@@ -262,6 +272,162 @@ export class Workbench {
   async waitForSessionEnd(timeoutMs = 30_000): Promise<void> {
     await this.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: timeoutMs });
   }
+
+  // ------------------------------------------------------------------ views of a side bar container
+
+  /** Titles of the views (panes) of the side bar's container, top to bottom. */
+  async viewHeaders(): Promise<string[]> {
+    const titles = await this.page.locator('.part.sidebar .pane-header h3.title').allTextContents();
+    return titles.map((t) => t.trim()).filter(Boolean);
+  }
+
+  /** The pane of a view of the side bar, by its title as shown ("XenStore"). */
+  pane(title: string): Locator {
+    return this.page
+      .locator('.part.sidebar .pane')
+      .filter({ has: this.page.locator('.pane-header h3.title', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i') }) })
+      .first();
+  }
+
+  /** Expands a collapsed view of the side bar (a click on an expanded one would collapse it). */
+  async expandView(title: string): Promise<void> {
+    const header = this.pane(title).locator('.pane-header').first();
+    await header.waitFor({ timeout: 15_000 });
+    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    await this.page.waitForFunction((e) => e?.getAttribute('aria-expanded') === 'true', await header.elementHandle(), { timeout: 15_000 });
+  }
+
+  /** Rows a tree view renders now: label, description, depth and expansion. */
+  async treeRows(view: string): Promise<TreeRow[]> {
+    return this.pane(view).locator('.pane-body .monaco-list-row').evaluateAll((els) =>
+      els.map((e) => ({
+        label: (e.querySelector('.label-name')?.textContent ?? '').trim(),
+        description: (e.querySelector('.label-description')?.textContent ?? '').trim(),
+        level: Number(e.getAttribute('aria-level') ?? '0'),
+        expanded: e.getAttribute('aria-expanded') === null ? undefined : e.getAttribute('aria-expanded') === 'true',
+        highlighted: e.querySelector('.label-name .highlight') !== null,
+      })),
+    );
+  }
+
+  /** Waits until a row with this label (and description matching, when given) shows in a tree view. */
+  async waitForTreeRow(view: string, label: string, description?: RegExp, timeoutMs = 20_000): Promise<TreeRow> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const rows = await this.treeRows(view);
+      const row = rows.find((r) => r.label === label && (description === undefined || description.test(r.description)));
+      if (row) return row;
+      if (Date.now() > deadline) {
+        throw new Error(`no row "${label}"${description ? ` ~ ${description}` : ''} in ${view}: [${rows.map((r) => `${r.label} ${r.description}`).join(' | ')}]`);
+      }
+      await this.page.waitForTimeout(200);
+    }
+  }
+
+  /** Expands the path of rows (labels from the top) in a tree view, waiting for each to load. */
+  async expandTreePath(view: string, labels: readonly string[]): Promise<void> {
+    const body = this.pane(view).locator('.pane-body');
+    for (const [i, label] of labels.entries()) {
+      await this.waitForTreeRow(view, label);
+      const row = body.locator(`.monaco-list-row[aria-level="${i + 1}"]`).filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
+      await row.scrollIntoViewIfNeeded();
+      if ((await row.getAttribute('aria-expanded')) === 'false') await row.locator('.monaco-tl-twistie').click();
+      await this.page.waitForFunction((e) => e?.getAttribute('aria-expanded') === 'true', await row.elementHandle(), { timeout: 15_000 });
+    }
+  }
+
+  /** Clicks a tree row by its label. */
+  async clickTreeRow(view: string, label: string): Promise<void> {
+    await this.waitForTreeRow(view, label);
+    const row = this.pane(view).locator('.pane-body .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: label }) }).first();
+    await row.scrollIntoViewIfNeeded();
+    await row.click();
+  }
+
+  // ------------------------------------------------------------------ quick input
+
+  /** Picks the item with this label in an open quick pick (typing it first, as a person filters). */
+  async pick(label: string): Promise<void> {
+    const { page } = this;
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await input.fill('');
+    await input.pressSequentially(label, { delay: KEY_DELAY_MS });
+    const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+  }
+
+  /** Runs a command from the palette, then answers its quick picks in order. */
+  async runCommandWithPicks(label: string, answers: readonly string[]): Promise<void> {
+    const { page } = this;
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await input.pressSequentially(label, { delay: KEY_DELAY_MS });
+    await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press('Enter');
+    for (const a of answers) {
+      // the next quick pick replaces the previous one's items
+      await page.waitForTimeout(300);
+      await this.pick(a);
+    }
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
+  }
+
+  // ------------------------------------------------------------------ debugging
+
+  /** The debug toolbar's button by its codicon ("debug-step-over", "debug-step-back", ...). */
+  debugButton(codicon: string): Locator {
+    return this.page.locator(`.debug-toolbar .codicon-${codicon}`).first();
+  }
+
+  /** Clicks a debug toolbar button and waits until the session is paused again (the top frame changed or was re-rendered). */
+  async debugStep(codicon: string, timeoutMs = 30_000): Promise<void> {
+    const { page } = this;
+    const before = await this.topFrameKey();
+    await this.debugButton(codicon).click();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await page.waitForTimeout(200);
+      const paused = await page.locator('.debug-toolbar .codicon-debug-continue').count();
+      const now = paused ? await this.topFrameKey() : '';
+      if (paused && now !== '' && now !== before) return;
+      if (Date.now() > deadline) throw new Error(`still at "${before}" after ${codicon}`);
+    }
+  }
+
+  /** "name source:line:col" of the top stack frame, or '' when none is rendered. */
+  async topFrameKey(): Promise<string> {
+    const frames = await this.page.locator('.debug-call-stack .stack-frame').evaluateAll((els) =>
+      els.map((e) => `${(e.querySelector('.label')?.textContent ?? '').trim()} ${(e.querySelector('.file-name')?.textContent ?? '').trim()}:${(e.querySelector('.line-number')?.textContent ?? '').trim()}`),
+    );
+    return frames[0] ?? '';
+  }
+
+  /** 1-based editor lines carrying the debugger's current-statement highlight. */
+  async highlightedLines(): Promise<number[]> {
+    return this.page.locator('.editor-instance .monaco-editor').first().evaluate((root) => {
+      // the test's tsconfig has no DOM lib: just the bits used here
+      interface El { querySelectorAll(s: string): ArrayLike<El>; querySelector(s: string): El | null; textContent: string | null; style: { top: string } }
+      const ed = root as unknown as El;
+      const numbers = new Map<number, number>();
+      // line numbers and line highlights are positioned by the same `top`
+      for (const d of Array.from(ed.querySelectorAll('.margin-view-overlays > div'))) {
+        const n = Number(d.querySelector('.line-numbers')?.textContent ?? NaN);
+        if (!Number.isNaN(n)) numbers.set(parseFloat(d.style.top), n);
+      }
+      const lines: number[] = [];
+      for (const d of Array.from(ed.querySelectorAll('.view-overlays > div, .margin-view-overlays > div'))) {
+        if (d.querySelector('.debug-top-stack-frame-line, .debug-focused-stack-frame-line, .codicon-debug-stackframe') !== null) {
+          const n = numbers.get(parseFloat(d.style.top));
+          if (n !== undefined && !lines.includes(n)) lines.push(n);
+        }
+      }
+      return lines;
+    });
+  }
+
 
   /** Saves a screenshot of the whole window as `<screenshotDir>/<name>.png`; returns its path. */
   async screenshot(name: string): Promise<string> {

@@ -1,0 +1,75 @@
+// XenStore rows from `xen/xenstore` bodies: value in the description, permissions in the
+// tooltip, watches and changes marked. Pure (no vscode).
+import type { XenstoreBody, XenstoreNodeInfo } from '../../debugadapter/protocol';
+import { md, type ItemSpec } from './itemSpec';
+
+const PERM_WORDS: Readonly<Record<string, string>> = { n: 'none', r: 'read', w: 'write', b: 'read+write' };
+
+/** ["n0", "r1"] → owner dom0, others none, dom1 read (xenstore's wire form: the first entry is the owner). */
+export function describePerms(perms: readonly string[]): string[] {
+  return perms.map((p, i) => {
+    const what = PERM_WORDS[p[0] ?? ''] ?? p[0] ?? '?';
+    const dom = p.slice(1);
+    return i === 0 ? `owner dom${dom}, everyone else: ${what}` : `dom${dom}: ${what}`;
+  });
+}
+
+const MAX_DESCRIPTION = 80;
+
+export function displayValue(value: string): string {
+  if (value === '') return '';
+  return value.length > MAX_DESCRIPTION ? `${value.slice(0, MAX_DESCRIPTION - 1)}…` : value;
+}
+
+export function xenstoreItem(n: XenstoreNodeInfo): ItemSpec {
+  const tip = [
+    `\`${n.path}\``,
+    '',
+    n.value === '' ? '*(empty value)*' : `value: \`${n.value.replace(/`/g, "'")}\``,
+    '',
+    `permissions: ${describePerms(n.perms).map(md).join('; ')}`,
+  ];
+  if (n.childCount > 0) tip.push('', `${n.childCount} ${n.childCount === 1 ? 'child' : 'children'}`);
+  if (n.watched) tip.push('', '$(eye) watched');
+  if (n.changed) tip.push('', '$(diff-modified) changed since the last stop');
+  const item: ItemSpec = {
+    id: `xs:${n.path}`,
+    label: n.name === '' ? '/' : n.name,
+    collapsible: n.childCount > 0,
+    contextValue: n.watched ? 'xenstoreNode.watched' : 'xenstoreNode',
+    tooltip: tip.join('\n'),
+    icon: n.watched ? 'eye' : n.childCount > 0 ? 'folder' : 'symbol-string',
+  };
+  const value = displayValue(n.value);
+  if (value !== '') item.description = value;
+  if (n.changed) {
+    item.highlight = true;
+    item.iconColor = 'xenDomu.changedForeground';
+  }
+  return item;
+}
+
+/** Rows for a page of children, plus a "load more" row when the node has more. */
+export function xenstoreChildItems(body: XenstoreBody, parentPath: string, loaded: number): ItemSpec[] {
+  const items = body.children.map(xenstoreItem);
+  const shown = loaded + body.children.length;
+  if (shown < body.total) items.push(loadMoreItem(parentPath, shown, body.total));
+  return items;
+}
+
+export function loadMoreItem(parentPath: string, shown: number, total: number): ItemSpec {
+  return {
+    id: `xs-more:${parentPath}:${shown}`,
+    label: 'Load more…',
+    description: `${shown} of ${total} shown`,
+    collapsible: false,
+    contextValue: 'loadMore',
+    icon: 'ellipsis',
+    command: { id: 'xenDomu.xenstore.loadMore', title: 'Load more', args: [parentPath] },
+  };
+}
+
+/** Joins a child name to its parent path. */
+export function childPath(parent: string, name: string): string {
+  return parent === '/' ? `/${name}` : `${parent}/${name}`;
+}
