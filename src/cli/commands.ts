@@ -1,6 +1,7 @@
 // The subcommands of xen-domu. Add a command by importing its module here.
 import { xenstoredCommand } from './xenstored';
 import { runCommand } from './run';
+import { dapCommand } from './dap';
 export interface Command {
   name: string;
   summary: string;
@@ -9,4 +10,4 @@ export interface Command {
 }
 
 export const commands: Command[] = [];
-commands.push(runCommand, xenstoredCommand);
+commands.push(runCommand, xenstoredCommand, dapCommand);

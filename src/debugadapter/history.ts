@@ -1,0 +1,150 @@
+// The timeline under the debugger: the event log with its checkpoints, plus (for a live
+// launch) the emulator that extends it. Every move goes through History.seek, so the
+// whole state (xenstore, grants, channels, rings, devices, stacks) is the one the run had
+// at that event, in either direction. Going forward from the past re-applies recorded
+// events up to the live frontier and only then runs the drivers again.
+import type { History } from '../emulator/core/history';
+import type { PreparedRun } from '../emulator/runner/run';
+import type { Statement } from '../emulator/scenario/ast';
+import type { Topology } from '../emulator/runner/build';
+import type { World, WorldEvent } from '../emulator/world';
+import { noteApplied } from './xsevents';
+
+export type Pred = (e: WorldEvent, i: number) => boolean;
+
+/** A search: `pred` is asked about events in order; needsWorld = it reads the world,
+ *  which must then be exactly the state just after the event. */
+export interface Search { pred: Pred; needsWorld: boolean }
+
+export type SliceResult = { kind: 'hit'; at: number } | { kind: 'end' } | { kind: 'more' };
+
+export interface ScenarioInfo {
+  /** absolute path of the scenario file, when it exists on disk */
+  file: string | null;
+  name: string;
+  text: string;
+  statements: readonly Statement[];
+  topo: Topology | null;
+  /** lines with an executable statement */
+  statementLines: ReadonlySet<number>;
+}
+
+/** Scheduler steps the system may take after the last statement to settle (as `xen-domu run`). */
+const SETTLE_STEPS = 2_000_000;
+/** events scanned between two deadline checks */
+const CHUNK = 1 << 14;
+
+export class Timeline {
+  /** the live system went idle (or would never settle): nothing more will happen */
+  liveDone: boolean;
+  private settleLeft = SETTLE_STEPS;
+  /** position where the run stops on entry (just after the first statement frame) */
+  entry = 0;
+  /** actor id of the scenario interpreter, -1 when there is none (an imported trace) */
+  scenarioActor = -1;
+
+  constructor(readonly hist: History<World, WorldEvent>, readonly live: PreparedRun | null, readonly scenario: ScenarioInfo | null) {
+    this.liveDone = live === null;
+    if (live !== null) {
+      this.scenarioActor = live.actor;
+      // nothing was reverted yet: what the log holds is as first applied
+      for (let i = 0; i < hist.length; i++) noteApplied(hist.event(i));
+      live.sys.em.observe((e) => noteApplied(e));
+    }
+    else this.findScenarioActor(0);
+  }
+
+  get position(): number { return this.hist.position; }
+  get length(): number { return this.hist.length; }
+  get world(): World { return this.hist.state; }
+  get atFrontier(): boolean { return this.hist.atFrontier; }
+  /** there is nothing after the frontier and nothing will be produced */
+  get atEnd(): boolean { return this.hist.atFrontier && this.liveDone; }
+  event(i: number): WorldEvent { return this.hist.event(i); }
+
+  seek(p: number): void { this.hist.seek(Math.max(0, Math.min(p, this.length))); }
+
+  private findScenarioActor(from: number): void {
+    const i = this.hist.find(from, this.length, (e) => e.k === 'actor.spawn' && e.kind === 'scenario');
+    if (i >= 0) { const e = this.hist.event(i); if (e.k === 'actor.spawn') this.scenarioActor = e.id; }
+  }
+
+  /** Is `e` a scenario statement starting? (its frame carries the line) */
+  isStatement(e: WorldEvent): boolean {
+    return e.k === 'frame.push' && e.a === this.scenarioActor && e.line !== undefined;
+  }
+
+  /**
+   * Advance until `s` matches (the world is then just after the matching event), the end,
+   * or the deadline (performance.now()).
+   */
+  forward(s: Search, deadline: number): SliceResult {
+    const h = this.hist;
+    if (!s.needsWorld) {
+      while (h.position < h.length) {
+        const to = Math.min(h.length, h.position + CHUNK);
+        const at = h.find(h.position, to, s.pred);
+        if (at >= 0) { h.seek(at + 1); return { kind: 'hit', at }; }
+        h.seek(to);
+        if (performance.now() > deadline) return { kind: 'more' };
+      }
+    } else {
+      let n = 0;
+      while (h.position < h.length) {
+        const i = h.position;
+        h.seek(i + 1);
+        if (s.pred(h.event(i), i)) return { kind: 'hit', at: i };
+        if ((++n & 255) === 0 && performance.now() > deadline) return { kind: 'more' };
+      }
+    }
+    return this.runLive(s, deadline);
+  }
+
+  /** Run the drivers at the frontier. */
+  private runLive(s: Search, deadline: number): SliceResult {
+    const run = this.live;
+    if (run === null || this.liveDone) return { kind: 'end' };
+    const em = run.sys.em;
+    for (;;) {
+      const steps = run.interp.done ? Math.min(256, this.settleLeft) : 256;
+      if (steps <= 0) { this.liveDone = true; return { kind: 'end' }; }
+      const r = em.run({ stop: s.pred, maxSteps: steps });
+      if (run.interp.done) this.settleLeft -= steps;
+      if (r.reason === 'stopped') {
+        // the step finished after the hit: go back to just after it
+        this.hist.seek(r.at + 1);
+        return { kind: 'hit', at: r.at };
+      }
+      if (r.reason === 'idle') { this.liveDone = true; return { kind: 'end' }; }
+      if (performance.now() > deadline) return { kind: 'more' };
+    }
+  }
+
+  /**
+   * Go back until `s` matches an event before the current one (the world is then just
+   * after it), the start of the log, or the deadline.
+   */
+  backward(s: Search, deadline: number): SliceResult {
+    const h = this.hist;
+    if (!s.needsWorld) {
+      // events before the current one: position - 2 down to 0
+      let from = h.position - 2;
+      while (from >= 0) {
+        const to = Math.max(-1, from - CHUNK);
+        const at = h.find(from, to, s.pred);
+        if (at >= 0) { h.seek(at + 1); return { kind: 'hit', at }; }
+        from = to;
+        if (from >= 0 && performance.now() > deadline) { h.seek(from + 2); return { kind: 'more' }; }
+      }
+      return { kind: 'end' };
+    }
+    let n = 0;
+    while (h.position >= 2) {
+      h.seek(h.position - 1);
+      const i = h.position - 1;
+      if (s.pred(h.event(i), i)) return { kind: 'hit', at: i };
+      if ((++n & 255) === 0 && performance.now() > deadline) return { kind: 'more' };
+    }
+    return { kind: 'end' };
+  }
+}
