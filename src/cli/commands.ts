@@ -2,6 +2,8 @@
 import { xenstoredCommand } from './xenstored';
 import { runCommand } from './run';
 import { dapCommand } from './dap';
+import { importCommand } from './import';
+import { inspectCommand } from './inspect';
 export interface Command {
   name: string;
   summary: string;
@@ -11,3 +13,4 @@ export interface Command {
 
 export const commands: Command[] = [];
 commands.push(runCommand, xenstoredCommand, dapCommand);
+commands.push(inspectCommand, importCommand);
