@@ -142,7 +142,7 @@ export function runCommand(tl: Timeline, line: string, hooks: ConsoleHooks): str
         out.push(`  sring: req_prod=${h.req_prod} req_event=${h.req_event} rsp_prod=${h.rsp_prod} rsp_event=${h.rsp_event}`);
         out.push(`  private: ${Object.entries(r.priv).map(([k, v]) => `${k}=${v}`).join(' ') || '-'}`);
         const from = r.priv.rsp_cons ?? h.rsp_prod;
-        for (const q of ringSlots(w, r, 'req', from, h.req_prod)) out.push(`  req [${q.idx}] ${q.text}`);
+        for (const q of ringSlots(w, r, 'req', from, r.priv.req_prod_pvt ?? h.req_prod)) out.push(`  req [${q.idx}] ${q.text}`);
       }
       return out.join('\n');
     }

@@ -40,6 +40,8 @@ export class Timeline {
   private settleLeft = SETTLE_STEPS;
   /** position where the run stops on entry (just after the first statement frame) */
   entry = 0;
+  /** a live stop inside the last scheduler step: its remaining events are already decided */
+  tail: { pos: number; len: number } | null = null;
   /** actor id of the scenario interpreter, -1 when there is none (an imported trace) */
   scenarioActor = -1;
 
@@ -63,6 +65,11 @@ export class Timeline {
   event(i: number): WorldEvent { return this.hist.event(i); }
 
   seek(p: number): void { this.hist.seek(Math.max(0, Math.min(p, this.length))); }
+
+  /** Stopped at the present: the frontier, or within the step that was running when the run stopped. */
+  get atPresent(): boolean {
+    return this.hist.atFrontier || (this.tail !== null && this.tail.pos === this.position && this.tail.len === this.length);
+  }
 
   private findScenarioActor(from: number): void {
     const i = this.hist.find(from, this.length, (e) => e.k === 'actor.spawn' && e.kind === 'scenario');
@@ -113,6 +120,7 @@ export class Timeline {
       if (r.reason === 'stopped') {
         // the step finished after the hit: go back to just after it
         this.hist.seek(r.at + 1);
+        this.tail = { pos: r.at + 1, len: this.hist.length };
         return { kind: 'hit', at: r.at };
       }
       if (r.reason === 'idle') { this.liveDone = true; return { kind: 'end' }; }

@@ -57,14 +57,19 @@ export type DeviceNames = Map<string, string>;
 export function devicesOf(w: World, names: DeviceNames): DeviceInfo[] {
   const out: DeviceInfo[] = [];
   const ks = kernels(w);
-  for (const [id, o] of w.objects.objs) {
-    const m = /^devices\/([^/]+)\/([^/]+)\/(\d+)$/.exec(id);
+  // the toolstack's registry: "devices" = { "<guest>/<kind>/<devid>": {frontend, backend} }
+  const pairs: [string, { [k: string]: Value }][] = [];
+  const reg = w.objects.objs.get('devices');
+  if (reg !== undefined) for (const [k, v] of Object.entries(reg)) if (v !== null && typeof v === 'object' && !Array.isArray(v)) pairs.push([k, v]);
+  for (const [id, o] of w.objects.objs) if (id.startsWith('devices/')) pairs.push([id.slice(8), o]);
+  for (const [key, o] of pairs) {
+    const m = /^([^/]+)\/([^/]+)\/(\d+)$/.exec(key);
     if (m === null) continue;
     const fe = String(o.frontend ?? ''), be = String(o.backend ?? '');
     const fv = w.xs.nodes.get(`${fe}/state`)?.v, bv = w.xs.nodes.get(`${be}/state`)?.v;
     const num = (v: string | undefined): number => (v !== undefined && /^\d+$/.test(v) ? Number(v) : -1);
     out.push({
-      name: names.get(`${m[1]}/${m[2]}/${m[3]}`) ?? `${m[2]}/${m[3]}`, kind: m[2], guest: m[1], domid: ks.get(m[1]) ?? -1, devid: Number(m[3]),
+      name: names.get(key) ?? `${m[2]}/${m[3]}`, kind: m[2], guest: m[1], domid: ks.get(m[1]) ?? -1, devid: Number(m[3]),
       frontend: { path: fe, state: num(fv), stateName: stateName(fv) },
       backend: { path: be, state: num(bv), stateName: stateName(bv) },
     });

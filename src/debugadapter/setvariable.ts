@@ -14,9 +14,12 @@ export class Injector {
   private live(what: string): NonNullable<Timeline['live']> {
     const run = this.tl.live;
     if (run === null) throw new UserError(`${what}: this is a replay; a recording cannot be changed (launch the scenario to inject faults)`, 3300);
-    if (!this.tl.atFrontier) {
+    if (!this.tl.atPresent) {
       throw new UserError(`${what}: you are stopped in the past (event #${this.tl.position - 1} of ${this.tl.length}); changes are only possible at the present: continue or step forward to the live frontier first`, 3301);
     }
+    // the rest of the scheduler step that was running at the stop is already decided: the
+    // change lands after it
+    if (!this.tl.atFrontier) this.tl.seek(this.tl.length);
     return run;
   }
 

@@ -161,9 +161,11 @@ export function ringVar(refs: Refs, w: World, r: RingView): Var {
       leaf('protocol', r.protocol),
     ];
     // requests not yet answered, as they sit on the shared page
+    // the frontend's requests up to its private producer (written, maybe not pushed yet)
     const from = r.side === 'frontend' ? (p.rsp_cons ?? h.rsp_prod) : h.rsp_prod;
-    const reqs = ringSlots(w, r, 'req', from, h.req_prod);
-    out.push(group(refs, 'requests', `${reqs.length} on the ring (${from}..${h.req_prod})`, () => reqs.map((q) => valueVarText(refs, `[${q.idx}]`, q.text, q.fields))));
+    const to = r.side === 'frontend' ? (p.req_prod_pvt ?? h.req_prod) : h.req_prod;
+    const reqs = ringSlots(w, r, 'req', from, to);
+    out.push(group(refs, 'requests', `${reqs.length} on the ring (${from}..${to})`, () => reqs.map((q) => valueVarText(refs, `[${q.idx}]`, q.text, q.fields))));
     const rspFrom = r.side === 'frontend' ? (p.rsp_cons ?? h.rsp_prod) : Math.max(0, h.rsp_prod - 8);
     const rsps = ringSlots(w, r, 'rsp', rspFrom, h.rsp_prod, 16);
     out.push(group(refs, 'responses', `${rsps.length} (${rspFrom}..${h.rsp_prod})`, () => rsps.map((q) => valueVarText(refs, `[${q.idx}]`, q.text, q.fields))));
