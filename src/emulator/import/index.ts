@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FORMAT_VERSION, type RecordingHeader } from '../recording/format';
 import { createRecording } from '../recording/writer';
-import type { WorldEvent } from '../world';
+import type { World, WorldEvent } from '../world';
 import { parseCTrace } from './ctrace';
 import { type EngineStats, type ImportWarning, runImport } from './engine';
 import { ImportError, type LineCounts, type ParsedTrace, type SourceFormat } from './ops';
@@ -28,6 +28,8 @@ export interface ImportResult {
   file: string;
   trace: ParsedTrace;
   events: WorldEvent[];
+  /** the model's world after the last event (what a replay of `events` rebuilds) */
+  world: World;
   header: RecordingHeader;
   warnings: ImportWarning[];
   stats: EngineStats & { lines: number; events: number; mismatches: number };
@@ -103,7 +105,7 @@ export function importTrace(input: string | Uint8Array, opts: ImportOptions = {}
       connections: r.connections, requestLines: r.requestLines,
     },
   };
-  return { file, trace, events, header, warnings, stats: { ...r.stats, lines, events: events.length, mismatches }, limits };
+  return { file, trace, events, world: r.model.em.world, header, warnings, stats: { ...r.stats, lines, events: events.length, mismatches }, limits };
 }
 
 /** The import summary a person reads (the `import` command prints it). */

@@ -92,7 +92,7 @@ export function parseOxLog(text: string, file: string): ParsedTrace {
     const r = recs[k];
     if (r.replayOf !== null || replayTx.has(`${r.conn}.${r.tid}`)) { count('replay (skipped)'); continue; }
     count(r.opName);
-    const un = ocamlUnescape(r.raw);
+    const un = ocamlUnescape(r.raw, r.cut);
     if (!un.ok) throw new ImportError(file, r.line, r.dataCol + un.at, 'bad escape in the payload (expected \\\\, \\", \\n, \\t, \\r, \\b or \\ddd)');
     const data = un.text;
     switch (r.opName) {

@@ -57,7 +57,7 @@ export function ambiguousSpaces(type: number, data: string): boolean {
  * OCaml's String.escaped undone (oxenstored's sanitize_data): \\ \" \' \n \t \r \b and
  * \ddd (decimal). Returns the bytes, or the offset of a bad escape.
  */
-export function ocamlUnescape(s: string): { ok: true; text: string } | { ok: false; at: number } {
+export function ocamlUnescape(s: string, cut = false): { ok: true; text: string } | { ok: false; at: number } {
   if (s.indexOf('\\') < 0) return { ok: true, text: s };
   let out = '';
   for (let i = 0; i < s.length; i++) {
@@ -69,7 +69,7 @@ export function ocamlUnescape(s: string): { ok: true; text: string } | { ok: fal
     const d = /^[0-9]{3}/.exec(s.slice(i + 1, i + 4));
     if (d !== null && Number(d[0]) <= 255) { out += String.fromCharCode(Number(d[0])); i += 3; continue; }
     // a line cut by the length limit may end inside an escape: keep the rest literally
-    if (i + 4 > s.length) { out += s.slice(i); break; }
+    if (cut && i + 4 > s.length) { out += s.slice(i); break; }
     return { ok: false, at: i };
   }
   return { ok: true, text: out };
