@@ -25,7 +25,8 @@ import { type SourceSet, stackTrace } from './stack';
 import { type Move, type Outcome, Stepper } from './stepping';
 import { EVENTS_THREAD, threadOfEvent, threads } from './threads';
 import { type Args, UserError, argsOf, objArray, optInt, optStr, reqInt, reqStr, strArray } from './util';
-import { resolveXsPath } from './xsview';
+import { resolveXsPath, xsText } from './xsview';
+import { xsChanges } from './xsevents';
 
 type Handler = (a: Args, r: DebugProtocol.Response) => unknown;
 
@@ -322,7 +323,7 @@ export class XenDebugSession extends DebugSession {
         reason = bp.reason;
         thread = bp.reason === 'breakpoint' && tl.scenarioActor >= 0 ? tl.scenarioActor : threadOfEvent(tl, o.at);
         hitIds = o.bps.map((b) => b.id);
-        description = `${bp.label}: event #${o.at} ${describe(tl.event(o.at))}`;
+        description = `${bp.label}: event #${o.at} ${eventText(tl.event(o.at))}`;
         if (bp.reason === 'exception') {
           this.exception = { bp, at: o.at };
           const e = tl.event(o.at);
@@ -604,3 +605,11 @@ export class XenDebugSession extends DebugSession {
 }
 
 const XEN_ERROR_ID = 'xenstore-error';
+
+/** An event for a stop description: a commit reads as the writes it made. */
+function eventText(e: WorldEvent): string {
+  if (e.k !== 'xs.tx.end') return describe(e);
+  const ch = xsChanges(e);
+  if (ch.length === 0) return describe(e);
+  return `transaction commit: ${ch.map((c) => (c.op === 'rm' ? `${c.path} removed` : `${c.path} = "${xsText(c.value ?? '')}"`)).join(', ')}`;
+}
