@@ -10,11 +10,11 @@ import { ObjRef, type Obj } from '../core/objects';
 import type { Thread } from '../core/scheduler';
 import { waitFor } from '../core/scheduler';
 import type { Emulator } from '../emulator';
-import { GNTTAB_NR_RESERVED_ENTRIES } from '../hypervisor/constants';
+import { GNTST, GNTTAB_NR_RESERVED_ENTRIES, GRANTS_PER_FRAME } from '../hypervisor/constants';
 import type { HvContext } from '../hypervisor/context';
 import { upcallKey } from '../hypervisor/context';
 import { evtchn_do_upcall, evtchn_send } from '../hypervisor/event_channel';
-import { gnttab_end_foreign_access_ref, gnttab_grant_foreign_access_ref } from '../hypervisor/grant_table';
+import { gnttab_end_foreign_access_ref, gnttab_grant_foreign_access_ref, gnttab_setup_table } from '../hypervisor/grant_table';
 import type { HvEvent } from '../hypervisor/index';
 import type { HvState } from '../hypervisor/state';
 import type { World, WorldEvent } from '../world';
@@ -105,6 +105,12 @@ export class Kernel implements HvContext {
     if (r !== undefined) return r;
     const g = this.obj<{ next: number; nr_frames: number }>('gnttab');
     const next = g.get('next');
+    // gnttab_expand: out of references, the table grows by a frame (GNTTABOP_setup_table)
+    if (next >= g.get('nr_frames') * GRANTS_PER_FRAME) {
+      const frames = g.get('nr_frames') + 1;
+      if (gnttab_setup_table(this, this.domid, frames) !== GNTST.okay) throw new Error(`${this.name}: grant table full at ${frames - 1} frames`);
+      g.set('nr_frames', frames);
+    }
     g.set('next', next + 1);
     return next;
   }
