@@ -44,6 +44,7 @@ export const EXCEPTION_FILTERS: { filter: string; label: string; description: st
 
 export class Breakpoints {
   private nextId = 1;
+  private sortedLines: number[] | undefined;
   private lines = new Map<number, Bp>();
   private functions: Bp[] = [];
   private data: Bp[] = [];
@@ -74,11 +75,14 @@ export class Breakpoints {
   setLines(items: { line: number; opts: BpOptions }[]): Bp[] {
     this.lines.clear();
     const sc = this.tl.scenario;
-    const lines = sc === null ? [] : [...sc.statementLines].sort((a, b) => a - b);
+    const lines = sc === null ? [] : this.sortedLines ??= [...sc.statementLines].sort((a, b) => a - b);
     const actor = this.tl.scenarioActor;
     const out: Bp[] = [];
     for (const it of items) {
-      const line = lines.find((l) => l >= it.line);
+      // first statement line >= it.line (binary search: thousands of breakpoints on big scenarios)
+      let lo = 0, hi = lines.length;
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (lines[mid] < it.line) lo = mid + 1; else hi = mid; }
+      const line = lines[lo] as number | undefined;
       if (line === undefined) {
         const bp = this.make('breakpoint', `line ${it.line}`, [], () => false, it.opts);
         bp.verified = false;

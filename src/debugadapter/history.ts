@@ -14,7 +14,12 @@ export type Pred = (e: WorldEvent, i: number) => boolean;
 
 /** A search: `pred` is asked about events in order; needsWorld = it reads the world,
  *  which must then be exactly the state just after the event. */
-export interface Search { pred: Pred; needsWorld: boolean }
+export interface Search {
+  pred: Pred;
+  needsWorld: boolean;
+  /** next event to scan, when a search without world spans several slices */
+  cursor?: number;
+}
 
 export type SliceResult = { kind: 'hit'; at: number } | { kind: 'end' } | { kind: 'more' };
 
@@ -88,13 +93,18 @@ export class Timeline {
   forward(s: Search, deadline: number): SliceResult {
     const h = this.hist;
     if (!s.needsWorld) {
-      while (h.position < h.length) {
-        const to = Math.min(h.length, h.position + CHUNK);
-        const at = h.find(h.position, to, s.pred);
-        if (at >= 0) { h.seek(at + 1); return { kind: 'hit', at }; }
-        h.seek(to);
-        if (performance.now() > deadline) return { kind: 'more' };
+      // scan the recorded events without moving the world; move once, to the hit
+      let from = s.cursor ?? h.position;
+      while (from < h.length) {
+        const to = Math.min(h.length, from + CHUNK);
+        const at = h.find(from, to, s.pred);
+        if (at >= 0) { s.cursor = undefined; h.seek(at + 1); return { kind: 'hit', at }; }
+        from = to;
+        s.cursor = from;
+        if (from < h.length && performance.now() > deadline) return { kind: 'more' };
       }
+      s.cursor = undefined;
+      if (!h.atFrontier) h.seek(h.length);
     } else {
       let n = 0;
       while (h.position < h.length) {
@@ -135,15 +145,17 @@ export class Timeline {
   backward(s: Search, deadline: number): SliceResult {
     const h = this.hist;
     if (!s.needsWorld) {
-      // events before the current one: position - 2 down to 0
-      let from = h.position - 2;
+      // events before the current one: position - 2 down to 0, scanned without moving
+      let from = s.cursor ?? h.position - 2;
       while (from >= 0) {
         const to = Math.max(-1, from - CHUNK);
         const at = h.find(from, to, s.pred);
-        if (at >= 0) { h.seek(at + 1); return { kind: 'hit', at }; }
+        if (at >= 0) { s.cursor = undefined; h.seek(at + 1); return { kind: 'hit', at }; }
         from = to;
-        if (from >= 0 && performance.now() > deadline) { h.seek(from + 2); return { kind: 'more' }; }
+        s.cursor = from;
+        if (from >= 0 && performance.now() > deadline) return { kind: 'more' };
       }
+      s.cursor = undefined;
       return { kind: 'end' };
     }
     let n = 0;
