@@ -83,7 +83,7 @@ function fieldType(v: unknown): number {
     case 'object':
       if (v === null) return T_NULL;
       return v instanceof Uint8Array ? T_BYTES : T_ANY;
-    default: return T_ANY; // writeAny names the offending type
+    default: return T_ANY; // any() refuses it with the field's name
   }
 }
 

@@ -3,6 +3,7 @@
 // checks it event by event with stateDigest).
 import { History, type HistoryOptions } from '../core/history';
 import { type World, type WorldEvent, createWorld, worldApplier } from '../world';
+import { type Recording, readRecording } from './reader';
 
 /** An event that did not apply: the recording and this build's world disagree. */
 export class ReplayError extends Error {
@@ -34,4 +35,13 @@ export function replay(rec: { readonly events: readonly WorldEvent[] }, opts: Re
     }
   }
   return h;
+}
+
+/**
+ * Read a *.xenrec and replay it: what opening a recording in the debugger needs. The
+ * valid prefix of a damaged file is replayed; `recording.stoppedAt` says where it ended.
+ */
+export function loadRecording(path: string, opts: ReplayOptions = {}): { recording: Recording; history: History<World, WorldEvent> } {
+  const recording = readRecording(path);
+  return { recording, history: replay(recording, opts) };
 }

@@ -217,3 +217,19 @@ test('createRecording writes a file readRecording reads back', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an event the codec refuses ends the recording there; what came before still loads', () => {
+  const sink = new MemorySink();
+  const w = new RecordingWriter(sink, { name: 't' }, { batch: 4, idleFlushMs: null });
+  w.append(EVENTS[0] as EventBase);
+  w.append(EVENTS[1] as EventBase);
+  w.append({ k: 'clock.advance', to: 9, m: new Map() } as unknown as EventBase);
+  const msg = 'cannot record event #2 (clock.advance): cannot record a Map (field m): events hold plain values; the recording stops before it';
+  assert.throws(() => w.append(EVENTS[2] as EventBase), { message: msg });
+  assert.throws(() => w.append(EVENTS[2] as EventBase), { message: msg });
+  assert.throws(() => w.close(), { message: msg });
+  assert.equal(sink.closed, true);
+  const r = read(sink.bytes());
+  assert.deepEqual(r.events, EVENTS.slice(0, 2));
+  assert.equal(r.stoppedAt?.reason, 'unclosed');
+});

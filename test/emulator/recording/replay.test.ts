@@ -9,7 +9,7 @@ import { Emulator } from '../../../src/emulator/emulator';
 import { GUEST_FLAVOURS } from '../../../src/emulator/guests/index';
 import { stateDigest } from '../../../src/emulator/recording/digest';
 import { type Recording, decodeRecording, readRecording } from '../../../src/emulator/recording/reader';
-import { ReplayError, replay } from '../../../src/emulator/recording/replay';
+import { ReplayError, loadRecording, replay } from '../../../src/emulator/recording/replay';
 import { MemorySink, RecordingWriter, createRecording } from '../../../src/emulator/recording/writer';
 import { XenSystem } from '../../../src/emulator/system/system';
 import type { World, WorldEvent } from '../../../src/emulator/world';
@@ -207,6 +207,11 @@ test('attach records the events emitted before it, and a file round-trips throug
     const rec = readRecording(file);
     assert.deepEqual(rec.events.map((e) => e.k), ['dom.create', 'mem.w32']);
     assert.equal(rec.complete, true);
+    const { recording, history } = loadRecording(file);
+    assert.deepEqual(recording.header, { scenario: 'late.xens' });
+    assert.equal(history.length, 2);
+    em.history.seek(2);
+    assert.equal(stateDigest(history.state), stateDigest(em.world));
 
     const gone = new Emulator({ noHistory: true });
     gone.emit({ k: 'clock.advance', to: 1 });
