@@ -7,6 +7,8 @@ import { type Domain, type DomainRunState, type HvState, domain, newDomain } fro
 
 export interface DomCreate extends EventBase {
   k: 'dom.create'; domid: number; name: string; privileged: boolean; vcpus: number; nrPages: number; mfnBase: number;
+  /** lowest port handed out first (default 1; a restored domain starts elsewhere) */
+  firstPort?: number;
   u?: number;
 }
 export interface DomState extends EventBase {
@@ -28,7 +30,7 @@ export const domainHandlers: HandlerTable<W, DomainEvent> = {
   'dom.create': {
     apply(w, e) {
       if (w.hv.domains.has(e.domid)) throw new Error(`domain ${e.domid} exists`);
-      const d = newDomain(e.domid, e.name, e.privileged, e.vcpus, e.nrPages, e.mfnBase);
+      const d = newDomain(e.domid, e.name, e.privileged, e.vcpus, e.nrPages, e.mfnBase, e.firstPort);
       w.hv.domains.set(e.domid, d);
       for (let pfn = 0; pfn < d.nrPages; pfn++) w.hv.m2p.set(d.p2m[pfn], { dom: e.domid, pfn });
       e.u = w.hv.nextMfn;

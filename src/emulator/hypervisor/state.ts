@@ -116,7 +116,7 @@ export function createHvState(): HvState {
   return { domains: new Map(), m2p: new Map(), nextMfn: 0x10000, images: new Map(), faults: { drops: new Map(), fails: [] } };
 }
 
-export function newDomain(domid: number, name: string, privileged: boolean, vcpus: number, nrPages: number, mfnBase: number): Domain {
+export function newDomain(domid: number, name: string, privileged: boolean, vcpus: number, nrPages: number, mfnBase: number, firstPort = 1): Domain {
   const p2m = new Array<number>(nrPages);
   for (let pfn = 0; pfn < nrPages; pfn++) p2m[pfn] = mfnBase + pfn;
   return {
@@ -130,7 +130,7 @@ export function newDomain(domid: number, name: string, privileged: boolean, vcpu
       pending: new Uint8Array(EVTCHN_2L_NR_CHANNELS),
       mask: new Uint8Array(EVTCHN_2L_NR_CHANNELS),
       vcpus: Array.from({ length: vcpus }, () => ({ upcallPending: 0, upcallMask: 0, pendingSel: new Array<number>(64).fill(0) })),
-      firstPort: 1,
+      firstPort,
     },
   };
 }

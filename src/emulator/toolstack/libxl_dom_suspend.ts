@@ -111,7 +111,7 @@ export function* libxl__destroy_domid(em: Emulator, xs: XsClient, domid: number,
  */
 export function* libxl__domain_restore(em: Emulator, xs: XsClient, saved: { image: string; kernel: string }, newDomid: number, newCfg: DomainConfig, minor: number): Gen<string | undefined> {
   return yield* call(em, 'libxl__domain_restore', { image: saved.image, domid: newDomid }, function* () {
-    em.emit({ k: 'dom.create', domid: newDomid, name: newCfg.name, privileged: false, vcpus: newCfg.vcpus, nrPages: newCfg.pages, mfnBase: em.hv.nextMfn });
+    em.emit({ k: 'dom.create', domid: newDomid, name: newCfg.name, privileged: false, vcpus: newCfg.vcpus, nrPages: newCfg.pages, mfnBase: em.hv.nextMfn, firstPort: restoredFirstPort(em, saved.image) });
     em.emit({ k: 'mem.load', image: saved.image, dom: newDomid });
     em.emit({ k: 'dom.start_info', domid: newDomid, pfn: START_INFO_PFN });
     const d = em.hv.domains.get(newDomid)!;
@@ -137,6 +137,18 @@ export function* libxl__domain_restore(em: Emulator, xs: XsClient, saved: { imag
     em.signal(resumeKey(saved.kernel));
     return undefined;
   });
+}
+
+/**
+ * Where a restored domain's event channel ports start. Real Xen hands out the lowest free
+ * port, so a restored guest usually gets its old numbers back and a driver that kept a
+ * stale port number looks fine; the emulator moves them (xen-reference.md §5.5), past the
+ * ports a freshly built domain uses, by an amount fixed by the seed and the image.
+ */
+export function restoredFirstPort(em: Emulator, image: string): number {
+  let h = (em.seed ^ 0x811c9dc5) >>> 0;
+  for (let i = 0; i < image.length; i++) h = Math.imul(h ^ image.charCodeAt(i), 0x01000193) >>> 0;
+  return 1 + 32 * (1 + (h % 31));
 }
 
 /**
