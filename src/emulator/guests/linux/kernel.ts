@@ -67,23 +67,26 @@ export class LinuxGuest {
     });
   }
 
-  /**
-   * After a real resume every binding must name a live port of the right kind: a VIRQ or
-   * IPI left unbound, or an interdomain channel a driver forgot to re-create, is reported.
-   */
-  checkIrqsAfterResume(cancelled: boolean): void {
-    if (cancelled) return;
-    const d = this.k.hv.domains.get(this.k.domid);
-    if (d === undefined) return;
-    for (const b of this.k.irqs()) {
-      const p = b.port === 0 ? undefined : d.evtchn.ports[b.port];
-      const want = b.type === 'virq' ? EVTCHNSTAT_virq : b.type === 'ipi' ? EVTCHNSTAT_ipi : EVTCHNSTAT_interdomain;
-      if (p !== undefined && (p.state === want || (b.type === 'evtchn' && p.state === 1))) continue;
-      this.k.em.defer({
-        k: 'violation', cls: 'evtchn-unbound-after-resume', cause: this.k.em.history.length - 1,
-        msg: `${this.k.name}: irq ${b.irq} (${b.type} ${b.handler}) has ${b.port === 0 ? 'no port' : `port ${b.port} in the wrong state`} after resume`,
-        data: { irq: b.irq, port: b.port },
-      });
-    }
+  /** The resume check of every Linux flavour: see checkIrqsAfterResume below. */
+  checkIrqsAfterResume(cancelled: boolean): void { checkIrqsAfterResume(this.k, cancelled); }
+}
+
+/**
+ * After a real resume every binding must name a live port of the right kind: a VIRQ or
+ * IPI left unbound, or an interdomain channel a driver forgot to re-create, is reported.
+ */
+export function checkIrqsAfterResume(k: Kernel, cancelled: boolean): void {
+  if (cancelled) return;
+  const d = k.hv.domains.get(k.domid);
+  if (d === undefined) return;
+  for (const b of k.irqs()) {
+    const p = b.port === 0 ? undefined : d.evtchn.ports[b.port];
+    const want = b.type === 'virq' ? EVTCHNSTAT_virq : b.type === 'ipi' ? EVTCHNSTAT_ipi : EVTCHNSTAT_interdomain;
+    if (p !== undefined && (p.state === want || (b.type === 'evtchn' && p.state === 1))) continue;
+    k.em.defer({
+      k: 'violation', cls: 'evtchn-unbound-after-resume', cause: k.em.history.length - 1,
+      msg: `${k.name}: irq ${b.irq} (${b.type} ${b.handler}) has ${b.port === 0 ? 'no port' : `port ${b.port} in the wrong state`} after resume`,
+      data: { irq: b.irq, port: b.port },
+    });
   }
 }
