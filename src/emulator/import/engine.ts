@@ -57,6 +57,15 @@ interface State {
 /** One way to run a request: in transaction `tid` (0: none), with domains `doms` taken to exist. */
 interface Cand { tid: number; doms: number[] }
 
+/** A copy a later step cannot change (Pending records are never mutated, only replaced). */
+function cloneState(st: State): State {
+  const conns: Record<string, ConnState> = {};
+  for (const [k, c] of Object.entries(st.conns)) conns[k] = { ...c, out: c.out.slice(), events: c.events.slice(), tx: { ...c.tx } };
+  const lossy: Record<string, Lossy> = {};
+  for (const [k, l] of Object.entries(st.lossy)) lossy[k] = { ...l };
+  return { conns, byModel: { ...st.byModel }, awaiting: { ...st.awaiting }, t0: st.t0, lossy, checked: st.checked };
+}
+
 interface ChoicePoint { op: number; pos: number; snap: State; warn: number; reqs: number; conns: number; cands: Cand[]; i: number }
 
 interface Failure { line: number; message: string }
@@ -170,7 +179,7 @@ class Engine {
 
   private restore(cp: ChoicePoint): void {
     this.model.rollback(cp.pos);
-    this.st = structuredClone(cp.snap);
+    this.st = cloneState(cp.snap);
     this.warnings.length = cp.warn;
     this.reqs.length = cp.reqs;
     this.connections.length = cp.conns;
@@ -327,7 +336,7 @@ class Engine {
       choice = 0;
       if (cands.length > 1) {
         this.stats.choicePoints++;
-        this.stack.push({ op: k, pos: this.model.length, snap: structuredClone(this.st), warn: this.warnings.length, reqs: this.reqs.length, conns: this.connections.length, cands, i: 0 });
+        this.stack.push({ op: k, pos: this.model.length, snap: cloneState(this.st), warn: this.warnings.length, reqs: this.reqs.length, conns: this.connections.length, cands, i: 0 });
       }
     }
     if (new Set(cands.map((c) => c.tid)).size > 1) this.stats.inferred++;

@@ -97,8 +97,9 @@ export function importTrace(input: string | Uint8Array, opts: ImportOptions = {}
   const lines = Object.values(trace.counts).reduce((a, b) => a + b, 0);
   const mismatches = warnings.filter((w) => w.kind === 'mismatch').length;
   const limits = formatLimits(trace, r.stats, warnings);
+  // scenario null: the debug adapter's replay shows it as an imported trace, with no source
   const header: RecordingHeader = {
-    format: FORMAT_VERSION, tool: 'xen-domu import', scenarioFile: null, scenario: '', seed: 0, flavours: [],
+    format: FORMAT_VERSION, tool: 'xen-domu import', scenarioFile: null, scenario: null, seed: 0, flavours: [],
     import: {
       source: path.basename(file), sourceFormat: format, variant: trace.variant, lines, requests: r.stats.requests,
       mismatches, warnings: warnings.length, childOrder: format === 'ox' ? 'sorted' : 'c', limits,
