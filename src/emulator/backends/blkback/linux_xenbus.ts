@@ -214,8 +214,12 @@ export const linuxBlkback: XenbusDriver = {
   type: 'vbd',
   probe: xen_blkbk_probe,
   otherend_changed: frontend_changed,
-  *remove(k, _xs, dev) {
+  *remove(k, xs, dev) {
     yield* call(k, 'xen_blkbk_remove', {}, function* () {
+      // unregister_xenbus_watch(&be->backend_watch): a device probed again at the same
+      // path (restore into the same domid) registers the same watch anew
+      const n = k.obj<XenbusDevice>(dev).get('nodename');
+      yield* xs.unwatch(`physical-device:${n}`);
       yield* xen_blkif_disconnect(k, dev);
       const be = beObj(k, dev);
       if (be.exists) be.delete();
