@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { load } from '../../src/debugadapter/launch';
 import { Emulator } from '../../src/emulator/emulator';
 import { readRecording } from '../../src/emulator/recording/reader';
 import type { WorldEvent } from '../../src/emulator/world';
@@ -51,6 +52,13 @@ test('import of the real oxenstored log (detected), then inspect lists children 
   const call = lineOf(fixture(OX_LOG), /A10 +directory \/local\/domain\/1 $/);
   assert.deepEqual(xenDomu(['inspect', out, '--at', before(out, call), '--xenstore', '/local/domain/1']),
     { code: 0, out: expectedDomain1('sorted'), err: '' });
+});
+
+test("the debug adapter's replay opens an imported recording as an imported trace", () => {
+  const out = path.join(dir, 'dap.xenrec');
+  assert.equal(xenDomu(['import', OX_LOG, '-o', out, '--quiet']).code, 0);
+  const l = load({ replay: out, seed: 0, stopOnEntry: true, record: null });
+  assert.deepEqual(l.messages, [`replaying dap.xenrec: ${readRecording(out).events.length} events, seed 0 (no scenario: an imported trace)`]);
 });
 
 test('a malformed trace: file:line:col, exit 1, and no OUT or OUT.tmp', () => {
