@@ -8,6 +8,8 @@
 // events by seeking the history back) and tries the next alternative. When no choice
 // explains a reply within the budget, the original path is kept and the disagreement is
 // reported as a mismatch with its trace line.
+import { type Cand, type ConnState, type ImportWarning, type Pending, type State, cloneState, emptyState } from './engine_state';
+import { lossyWarnings } from './lossy';
 import { ImportModel, type ModelOutput } from './model';
 import type { ParsedTrace, ReqOp, TraceOp } from './ops';
 import { ambiguousSpaces, typeFromName } from './payload';
@@ -15,56 +17,7 @@ import {
   XS_ERROR, XS_SET_PERMS, XS_TRANSACTION_END, XS_TRANSACTION_START, XS_TYPE_NAMES, XS_UNWATCH, XS_WATCH, XS_WATCH_EVENT, traceText,
 } from '../xenstore/wire';
 
-export interface ImportWarning {
-  line: number;
-  /** mismatch: the model's answer differs from the trace; lossy: the trace lacks what the model needs */
-  kind: 'mismatch' | 'lossy' | 'trace';
-  message: string;
-}
-
-interface Pending { ty: number; data: string; line: number }
-
-interface ConnState {
-  key: string;
-  model: number;
-  dom: number;
-  ignored: boolean;
-  rid: number;
-  /** C: messages the model sent here not yet matched with an OUT line */
-  out: Pending[];
-  /** ox: the reply to the last request (oxenstored logs errors only) */
-  reply: Pending | null;
-  /** ox: watch events not yet matched with a "w event" line */
-  events: Pending[];
-  /** ox: the log's transaction id -> the model's */
-  tx: Record<number, number>;
-}
-
-interface Lossy { count: number; first: number }
-
-/** Everything a choice point must restore besides the model (plain data: cloned). */
-interface State {
-  conns: Record<string, ConnState>;
-  byModel: Record<number, string>;
-  /** guests introduced whose ring connection the trace has not named yet: dom -> model conn */
-  awaiting: Record<number, number>;
-  t0: number | null;
-  lossy: Record<string, Lossy>;
-  /** checks made on the path kept (a backtrack undoes its own) */
-  checked: number;
-}
-
-/** One way to run a request: in transaction `tid` (0: none), with domains `doms` taken to exist. */
-interface Cand { tid: number; doms: number[] }
-
-/** A copy a later step cannot change (Pending records are never mutated, only replaced). */
-function cloneState(st: State): State {
-  const conns: Record<string, ConnState> = {};
-  for (const [k, c] of Object.entries(st.conns)) conns[k] = { ...c, out: c.out.slice(), events: c.events.slice(), tx: { ...c.tx } };
-  const lossy: Record<string, Lossy> = {};
-  for (const [k, l] of Object.entries(st.lossy)) lossy[k] = { ...l };
-  return { conns, byModel: { ...st.byModel }, awaiting: { ...st.awaiting }, t0: st.t0, lossy, checked: st.checked };
-}
+export type { ImportWarning } from './engine_state';
 
 interface ChoicePoint { op: number; pos: number; snap: State; warn: number; reqs: number; conns: number; cands: Cand[]; i: number }
 
@@ -104,7 +57,7 @@ export function runImport(trace: ParsedTrace, opts: { budget?: number } = {}): E
 
 class Engine {
   private readonly model = new ImportModel();
-  private st: State = { conns: {}, byModel: {}, awaiting: {}, t0: null, lossy: {}, checked: 0 };
+  private st: State = emptyState();
   private readonly warnings: ImportWarning[] = [];
   private readonly reqs: number[] = [];
   private readonly connections: EngineResult['connections'] = [];
@@ -420,20 +373,7 @@ class Engine {
         if (cs.events.length > 0) this.lossy('pending-at-end', cs.events[0].line);
       } else if (cs.out.length > 0) this.lossy('pending-at-end', cs.out[0].line);
     }
-    const L = this.st.lossy;
-    const say = (kind: string, msg: (l: Lossy) => string): void => {
-      const l = L[kind];
-      if (l !== undefined) this.warn(l.first, kind === 'backwards' ? 'trace' : 'lossy', msg(l));
-    };
-    say('spaces', (l) => `${l.count} payload(s) hold spaces that may have been NULs in the real message (the trace shows NUL as a space); kept as spaces, first at line ${l.first}`);
-    say('truncated', (l) => `${l.count} value(s) were cut by the log's line-length limit; the visible prefix is imported, first at line ${l.first}`);
-    say('unsent', (l) => `${l.count} connection(s) were ignored by xenstored with replies the model queued but the daemon never sent (first at line ${l.first})`);
-    say('implicit-open', (l) => `${l.count} connection(s) appear without being created (the trace started while they were open), first at line ${l.first}`);
-    say('unknown-tx', (l) => `${l.count} request(s) name a transaction the log never started; replayed outside any transaction, first at line ${l.first}`);
-    say('pending-at-end', (l) => `${l.count} connection(s) still had model output the trace never shows when it ended (first for line ${l.first})`);
-    say('stray-out', (l) => `${l.count} OUT line(s) on connections that are unknown or ignored were skipped, first at line ${l.first}`);
-    say('after-ignore', (l) => `${l.count} request(s) on ignored connections were skipped (xenstored no longer reads them), first at line ${l.first}`);
-    say('backwards', (l) => `the trace's time went backwards ${l.count} time(s), first at line ${l.first}; virtual time stays put there`);
+    for (const w of lossyWarnings(this.st.lossy)) this.warnings.push(w);
     this.warnings.sort((a, b) => a.line - b.line);
   }
 }
