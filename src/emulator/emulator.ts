@@ -79,7 +79,7 @@ export class Emulator implements HvContext {
     else this.deferred.push(e);
   }
 
-  signal(key: string): void { this.sched.signal(key); }
+  signal(key: string, urgent = false): void { this.sched.signal(key, urgent); }
 
   /** Run `fn` with its events attributed to actor `id` (work done on that actor's behalf). */
   asActor<T>(id: number, fn: () => T): T {

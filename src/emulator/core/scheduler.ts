@@ -45,6 +45,8 @@ export interface Clock {
 
 export class Scheduler {
   private ready: Task[] = [];
+  /** woken by an urgent signal: they run before anything else, in order */
+  private urgent: Task[] = [];
   private readonly blocked = new Map<string, Set<Task>>();
   private readonly timers: Timer[] = [];
   private timerSeq = 0;
@@ -59,8 +61,12 @@ export class Scheduler {
     this.ready.push({ actor, thread, keys: null, done: false, epoch: 0 });
   }
 
-  /** Wake every task blocked on `key`. Signals nobody waits for are lost, like an edge. */
-  signal(key: string): void {
+  /**
+   * Wake every task blocked on `key`. Signals nobody waits for are lost, like an edge.
+   * An urgent wake-up runs the task next, before any other ready one (a debugger or a
+   * scenario that must look at the state at the very event it was waiting for).
+   */
+  signal(key: string, urgent = false): void {
     const set = this.blocked.get(key);
     if (set === undefined) return;
     this.blocked.delete(key);
@@ -69,12 +75,12 @@ export class Scheduler {
       for (const k of task.keys) if (k !== key) this.blocked.get(k)?.delete(task);
       task.keys = null;
       task.epoch++;
-      this.ready.push(task);
+      (urgent ? this.urgent : this.ready).push(task);
     }
   }
 
   /** True while anything can still run now or later. */
-  get busy(): boolean { return this.ready.length > 0 || this.timers.length > 0; }
+  get busy(): boolean { return this.urgent.length > 0 || this.ready.length > 0 || this.timers.length > 0; }
   /** Tasks that have not finished (blocked ones included). */
   get alive(): number { return this.live; }
   /** Keys some task is blocked on (for diagnosing a hang). */
@@ -85,6 +91,10 @@ export class Scheduler {
    * virtual time to the next timer. Returns false when the system is idle for good.
    */
   step(): boolean {
+    if (this.urgent.length > 0) {
+      this.resume(this.urgent.shift()!);
+      return true;
+    }
     if (this.ready.length === 0) {
       const t = this.popLiveTimer();
       if (t === undefined) return false;

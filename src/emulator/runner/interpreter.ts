@@ -24,6 +24,8 @@ export class Interpreter {
   readonly cond: Conditions;
   private readonly faults: Faults;
   private writes = 0;
+  /** the condition a `wait until` is waiting for, checked after every event */
+  private pending: { cond: Condition; holds: boolean } | null = null;
   done = false;
 
   constructor(readonly sys: XenSystem, readonly topo: Topology, readonly statements: readonly Statement[], readonly lines: readonly string[]) {
@@ -34,7 +36,14 @@ export class Interpreter {
     const wasConnected = new Map<string, boolean>();
     sys.em.observe((e) => {
       if (e.k === 'clock.advance') return;
-      sys.em.signal(CHANGED_KEY);
+      // `wait until` stops at the first event where its condition holds: the scenario
+      // actor runs right after this step, before anything else moves
+      const p = this.pending;
+      if (p !== null && !p.holds) {
+        let ok = false;
+        try { ok = this.cond.eval(p.cond).ok; } catch { ok = false; }
+        if (ok) { p.holds = true; sys.em.signal(CHANGED_KEY, true); }
+      }
       if (!e.k.startsWith('xs.')) return;
       for (const [name, d] of topo.devices) {
         let now = false;
@@ -152,12 +161,17 @@ export class Interpreter {
 
   private *waitUntil(s: Statement, c: Condition, timeoutNs: number): Generator<import('../core/scheduler').Wait, boolean, void> {
     const deadline = this.sys.em.now + timeoutNs;
-    for (;;) {
-      const v = this.evalSafe(s, c);
-      if (v === undefined) return true;
-      if (v.ok) return false;
-      if (this.sys.em.now >= deadline) { this.fail(s, `wait until timed out after ${timeoutNs / 1e6} ms: ${v.actual}`); return true; }
-      yield waitForUntil(deadline, 'scenario:changed');
+    try {
+      for (;;) {
+        const v = this.evalSafe(s, c);
+        if (v === undefined) return true;
+        if (v.ok) return false;
+        if (this.sys.em.now >= deadline) { this.fail(s, `wait until timed out after ${timeoutNs / 1e6} ms: ${v.actual}`); return true; }
+        this.pending = { cond: c, holds: false };
+        yield waitForUntil(deadline, CHANGED_KEY);
+      }
+    } finally {
+      this.pending = null;
     }
   }
 }
