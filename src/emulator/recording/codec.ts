@@ -49,6 +49,12 @@ const V_BYTES = 0x08;
 const V_ARRAY = 0x09; // varint n, n values
 const V_OBJ_NEW = 0x0a; // varint n, n string keys (interned as the next key list), n values
 const V_OBJ = 0x0b; // varint key-list id, values
+/** integer array as runs of equal steps: varint n, zigzag first, then (zigzag step, varint count) pairs */
+const V_INTS = 0x0c;
+/** elements stay below this so that steps and their zigzag stay safe integers */
+const INTS_MAX = 2 ** 50;
+/** a run-length array may not claim more items than this (a corrupt count would exhaust memory) */
+const INTS_MAX_LEN = 1 << 26;
 /** 0x20..0xff: the small unsigned integer (tag - 0x20) */
 const V_SMALL = 0x20;
 const SMALL_MAX = 0xff - V_SMALL;
@@ -249,6 +255,7 @@ export class RecordEncoder {
     if (v === null) { this.buf[this.pos++] = V_NULL; return; }
     if (v instanceof Uint8Array) { this.buf[this.pos++] = V_BYTES; this.bytes(v); return; }
     if (Array.isArray(v)) {
+      if (v.length >= 4 && this.ints(v)) return;
       this.buf[this.pos++] = V_ARRAY;
       this.varint(v.length);
       for (let i = 0; i < v.length; i++) this.any(v[i], `${path}[${i}]`);
@@ -283,6 +290,39 @@ export class RecordEncoder {
       const x = o[key];
       if (x !== undefined) this.any(x, `${path}.${key}`);
     }
+  }
+
+  /**
+   * An array of integers as runs of equal steps, when that is smaller than item by item:
+   * free lists ([16, 17, ... 65551]) and page lists take a few bytes instead of 4 a page.
+   */
+  private ints(a: unknown[]): boolean {
+    let plain = 0, runs = 0, rle = 0, step = NaN, count = 0;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      if (typeof x !== 'number' || !Number.isInteger(x) || x >= INTS_MAX || x <= -INTS_MAX || Object.is(x, -0)) return false;
+      plain += x >= 0 && x <= SMALL_MAX ? 1 : 1 + varintSize(Math.abs(x));
+      if (i === 0) continue;
+      const d = x - (a[i - 1] as number);
+      if (d === step) { count++; continue; }
+      if (count > 0) { runs++; rle += varintSize(zigzag(step)) + varintSize(count); }
+      step = d; count = 1;
+    }
+    if (count > 0) { runs++; rle += varintSize(zigzag(step)) + varintSize(count); }
+    if (rle + varintSize(zigzag(a[0] as number)) >= plain) return false;
+    this.ensure(1 + 8 + 8 + runs * 16);
+    this.buf[this.pos++] = V_INTS;
+    this.varint(a.length);
+    this.varint(zigzag(a[0] as number));
+    step = NaN; count = 0;
+    for (let i = 1; i < a.length; i++) {
+      const d = (a[i] as number) - (a[i - 1] as number);
+      if (d === step) { count++; continue; }
+      if (count > 0) { this.varint(zigzag(step)); this.varint(count); }
+      step = d; count = 1;
+    }
+    if (count > 0) { this.varint(zigzag(step)); this.varint(count); }
+    return true;
   }
 
   private bytes(b: Uint8Array): void {
@@ -345,6 +385,9 @@ export function putVarint(b: Uint8Array, p: number, v: number): number {
   b[p++] = v;
   return p;
 }
+
+const zigzag = (v: number): number => (v >= 0 ? 2 * v : -2 * v - 1);
+const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
 
 export function varintSize(v: number): number {
   let n = 1;
@@ -507,6 +550,20 @@ export class RecordDecoder implements ValueSource {
         if (n > this.end - this.p) throw this.fail(`array of ${n} items is longer than its chunk`);
         const a: unknown[] = new Array<unknown>(n);
         for (let i = 0; i < n; i++) a[i] = this.any(depth + 1);
+        return a;
+      }
+      case V_INTS: {
+        const n = this.varint();
+        if (n === 0 || n > INTS_MAX_LEN) throw this.fail(`integer array of ${n} items`);
+        const a = new Array<number>(n);
+        let x = unzigzag(this.varint());
+        a[0] = x;
+        for (let i = 1; i < n;) {
+          const step = unzigzag(this.varint());
+          const count = this.varint();
+          if (count === 0 || count > n - i) throw this.fail(`integer array run of ${count} overflows its ${n} items`);
+          for (let j = 0; j < count; j++) a[i++] = x += step;
+        }
         return a;
       }
       case V_OBJ_NEW: {

@@ -81,6 +81,23 @@ test('nested values: small ints in the tag byte, key lists interned', () => {
   ]);
 });
 
+test('integer arrays are stored as runs of equal steps when that is smaller', () => {
+  const free = Array.from({ length: 65536 }, (_, i) => 16 + i);
+  const bytes = encode([{ k: 'list.new', id: 'l', init: free }, { k: 'list.new', id: 'l', init: [20, 19, 18, 17] }, { k: 'list.new', id: 'l', init: [1, 200, 3, 4] }]);
+  assert.deepEqual([...bytes], [
+    1, 0, 8, ...ascii('list.new'), 2, 0, 2, ...ascii('id'), 2, 0, 4, ...ascii('init'), 8,
+    0, 1, ...ascii('l'),
+    0x0c, 0x80, 0x80, 0x04, 32, 2, 0xff, 0xff, 0x03, // 65536 items from 16, step +1 (zigzag 2) 65535 times
+    3, 5, 0x0c, 4, 40, 1, 3, // from 20, step -1 (zigzag 1) 3 times
+    3, 5, 0x09, 4, 0x21, 0xe8, 0x23, 0x24, // item by item is smaller
+  ]);
+  const back = decode(bytes) as unknown as { init: number[] }[];
+  assert.deepEqual(back[0].init, free);
+  for (const a of [[5, 5, 5, 5], [0, 0, 0, 0, 0], [-3, -6, -9, -12, 7, 7, 7, 7], [2 ** 49, -(2 ** 49), 2 ** 49, -(2 ** 49)], [1, 2, 3, 2 ** 52], [1, 2, 3, 4.5], [1, 2, 3, -0]]) {
+    assert.deepEqual((roundTrip([{ k: 'a', v: a }])[0] as unknown as { v: number[] }).v, a, JSON.stringify(a));
+  }
+});
+
 test('every value the events carry round-trips exactly', () => {
   const events = [
     { k: 'mem.w', dom: 1, pfn: 5, off: 64, data: Uint8Array.of(0, 1, 255) },
