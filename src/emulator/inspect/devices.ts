@@ -34,6 +34,8 @@ export function devicePairs(nodes: Nodes): DevicePair[] {
     for (const type of kids(nodes, `/local/domain/${d}/device`)) {
       for (const id of kids(nodes, `/local/domain/${d}/device/${type}`)) {
         const front = `/local/domain/${d}/device/${type}/${id}`;
+        // device/suspend/event-channel and the like are not split devices
+        if (!nodes.has(`${front}/backend`) && !nodes.has(`${front}/state`)) continue;
         const back = val(nodes, `${front}/backend`);
         const haveBack = back !== null && nodes.has(back);
         if (haveBack) seenBack.add(back);

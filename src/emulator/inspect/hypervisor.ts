@@ -59,8 +59,8 @@ export function formatEvtchn(hv: HvState): string {
       any = true;
       let what = EVTCHN_STATE_NAMES[p.state] ?? `state ${p.state}`;
       if (p.remoteDom !== undefined) what += p.remotePort === undefined ? ` remote dom${p.remoteDom}` : ` remote dom${p.remoteDom}:${p.remotePort}`;
-      if (p.virq !== undefined) what += ` virq ${p.virq}`;
-      if (p.pirq !== undefined) what += ` pirq ${p.pirq}`;
+      if (p.virq !== undefined) what = `virq ${p.virq}`;
+      if (p.pirq !== undefined) what = `pirq ${p.pirq}`;
       const bits = `${d.evtchn.pending[port] ? ' pending' : ''}${d.evtchn.mask[port] ? ' masked' : ''}`;
       out += `  port ${port}: ${what} vcpu ${p.vcpu}${bits}\n`;
     });
