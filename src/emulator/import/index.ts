@@ -27,6 +27,7 @@ export interface ImportOptions {
 export interface ImportResult {
   file: string;
   trace: ParsedTrace;
+  /** the model's own event objects (their undo info inside): copy them before applying them elsewhere */
   events: WorldEvent[];
   /** the model's world after the last event (what a replay of `events` rebuilds) */
   world: World;
