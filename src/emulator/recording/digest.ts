@@ -4,7 +4,7 @@
 // and array holes as undefined.
 import { createHash } from 'node:crypto';
 
-const enum Tag { Undef = 0, Null, False, True, Num, Str, Bytes, Arr, Obj, Map, Set, Typed, Int }
+const enum Tag { Undef = 0, Null, False, True, Num, Str, Bytes, Arr, Obj, Map, Set, Typed, Int, Nums }
 
 /** Object keys repeat endlessly: their UTF-8 bytes, shared by every digest. */
 const KEYS = new Map<string, Uint8Array>();
@@ -79,8 +79,13 @@ function write(o: Out, v: unknown, depth: number): void {
   else if (ArrayBuffer.isView(v)) {
     o.byte(Tag.Typed); o.str(v.constructor.name); o.raw(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
   } else if (Array.isArray(v)) {
-    o.byte(Tag.Arr); o.u32(v.length);
-    for (let i = 0; i < v.length; i++) write(o, v[i], depth + 1);
+    if (v.length >= 64 && v.every((x) => typeof x === 'number')) {
+      // p2m tables and free lists: tens of thousands of numbers, hashed as one block
+      o.byte(Tag.Nums); o.raw(new Uint8Array(Float64Array.from(v as number[]).buffer));
+    } else {
+      o.byte(Tag.Arr); o.u32(v.length);
+      for (let i = 0; i < v.length; i++) write(o, v[i], depth + 1);
+    }
   } else if (v instanceof Map) {
     o.byte(Tag.Map); o.u32(v.size);
     const m = v as Map<unknown, unknown>;
