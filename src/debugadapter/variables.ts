@@ -3,7 +3,7 @@
 // carries its path as evaluateName, so data breakpoints and the console can name it.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Value } from '../emulator/core/actor';
-import type { Domain } from '../emulator/hypervisor/state';
+import { type Domain, m2p } from '../emulator/hypervisor/state';
 import { SHUTDOWN_NAMES } from '../emulator/hypervisor/constants';
 import { START_INFO, type StartInfoField, readStartInfo } from '../emulator/guest/start_info';
 import type { World } from '../emulator/world';
@@ -104,7 +104,7 @@ export function domainVars(refs: Refs, w: World, d: Domain): Var[] {
 
 export function grantVars(refs: Refs, w: World, d: Domain): Var[] {
   return grantsOf(w, d).map((g) => {
-    const owner = w.hv.m2p.get(g.frame);
+    const owner = m2p(w.hv, g.frame);
     const v = group(refs, `ref ${g.ref}`, `${g.flagsText} → dom${g.domid} frame ${hex(g.frame)}${g.mappedBy.length > 0 ? ` mapped by ${g.mappedBy.map((m) => `dom${m.domid}`).join(',')}` : ''}`, () => [
       leaf('flags', `${hex(g.flags)} ${g.flagsText}`),
       leaf('domid', String(g.domid)),

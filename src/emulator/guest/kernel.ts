@@ -16,7 +16,7 @@ import { upcallKey } from '../hypervisor/context';
 import { evtchn_do_upcall, evtchn_send } from '../hypervisor/event_channel';
 import { gnttab_end_foreign_access_ref, gnttab_grant_foreign_access_ref, gnttab_setup_table } from '../hypervisor/grant_table';
 import type { HvEvent } from '../hypervisor/index';
-import type { HvState } from '../hypervisor/state';
+import { type HvState, p2m } from '../hypervisor/state';
 import type { World, WorldEvent } from '../world';
 
 export interface KernelInfo extends Obj {
@@ -93,9 +93,9 @@ export class Kernel implements HvContext {
   free_page(pfn: number): void { this.list('mm/free').push(pfn); }
   /** pfn_to_mfn in the domain the kernel runs in now */
   pfn_to_mfn(pfn: number): number {
-    const mfn = this.hv.domains.get(this.domid)?.p2m[pfn];
-    if (mfn === undefined) throw new RangeError(`${this.name}: pfn ${pfn} not in dom${this.domid}`);
-    return mfn;
+    const d = this.hv.domains.get(this.domid);
+    if (d === undefined) throw new RangeError(`${this.name}: dom${this.domid} is gone`);
+    return p2m(d, pfn);
   }
 
   // ---- grant references (the guest's private free list, refs >= 8) ----

@@ -32,14 +32,11 @@ export const domainHandlers: HandlerTable<W, DomainEvent> = {
       if (w.hv.domains.has(e.domid)) throw new Error(`domain ${e.domid} exists`);
       const d = newDomain(e.domid, e.name, e.privileged, e.vcpus, e.nrPages, e.mfnBase, e.firstPort);
       w.hv.domains.set(e.domid, d);
-      for (let pfn = 0; pfn < d.nrPages; pfn++) w.hv.m2p.set(d.p2m[pfn], { dom: e.domid, pfn });
       e.u = w.hv.nextMfn;
       // one frame past the memory for shared_info
       w.hv.nextMfn = Math.max(w.hv.nextMfn, e.mfnBase + e.nrPages + 1);
     },
     revert(w, e) {
-      const d = domain(w.hv, e.domid);
-      for (const mfn of d.p2m) w.hv.m2p.delete(mfn);
       w.hv.domains.delete(e.domid);
       w.hv.nextMfn = e.u as number;
     },
@@ -61,14 +58,12 @@ export const domainHandlers: HandlerTable<W, DomainEvent> = {
   'dom.destroy': {
     apply(w, e) {
       const d = domain(w.hv, e.domid);
-      for (const mfn of d.p2m) w.hv.m2p.delete(mfn);
       w.hv.domains.delete(e.domid);
       e.u = d;
     },
     revert(w, e) {
       const d = e.u as Domain;
       w.hv.domains.set(d.domid, d);
-      for (let pfn = 0; pfn < d.nrPages; pfn++) w.hv.m2p.set(d.p2m[pfn], { dom: d.domid, pfn });
     },
   },
   'dom.suspend_ret': {

@@ -3,7 +3,7 @@
 // memory view shows exactly what a driver would see.
 import type { EventBase, HandlerTable } from '../core/event';
 import { PAGE_SIZE } from './constants';
-import { type HvState, domain } from './state';
+import { type HvState, domain, m2p, p2m } from './state';
 
 /** write bytes at (dom, pfn, off) */
 export interface MemWrite extends EventBase { k: 'mem.w'; dom: number; pfn: number; off: number; data: Uint8Array; u?: Uint8Array | null }
@@ -166,14 +166,11 @@ export const memoryHandlers: HandlerTable<W, MemoryEvent> = {
 
 /** Machine frame -> (domain, pfn), or undefined for a frame nobody owns (freed, stale). */
 export function mfnToPfn(hv: HvState, mfn: number): { dom: number; pfn: number } | undefined {
-  return hv.m2p.get(mfn);
+  return m2p(hv, mfn);
 }
 
 export function pfnToMfn(hv: HvState, dom: number, pfn: number): number {
-  const d = domain(hv, dom);
-  const mfn = d.p2m[pfn];
-  if (mfn === undefined) throw new RangeError(`dom${dom}: pfn ${pfn} outside 0..${d.nrPages - 1}`);
-  return mfn;
+  return p2m(domain(hv, dom), pfn);
 }
 
 /** Seeds from here on are stamps: seed - STAMP_BASE numbers the write. */

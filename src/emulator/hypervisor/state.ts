@@ -53,8 +53,8 @@ export interface Domain {
   /** what vCPU 0's pending SCHEDOP_shutdown(suspend) returns when the domain runs again (eax) */
   suspendReturn: number | null;
   nrPages: number;
-  /** p2m[pfn] = mfn */
-  p2m: number[];
+  /** the P2M: pfn -> mfnBase + pfn (a restored or migrated domain gets another base) */
+  mfnBase: number;
   /** page contents by pfn, created on first write (unwritten pages read as zero) */
   mem: Map<number, Uint8Array>;
   /** pfn of start_info, or -1 before the domain builder placed it */
@@ -85,8 +85,6 @@ export interface Domain {
 
 export interface HvState {
   domains: Map<number, Domain>;
-  /** machine frame -> owner */
-  m2p: Map<number, { dom: number; pfn: number }>;
   nextMfn: number;
   /** saved memory images (xc_domain_save's stream), by name, until a restore loads them */
   images: Map<string, Map<number, Uint8Array>>;
@@ -113,14 +111,12 @@ export interface HvFaults {
 }
 
 export function createHvState(): HvState {
-  return { domains: new Map(), m2p: new Map(), nextMfn: 0x10000, images: new Map(), faults: { drops: new Map(), fails: [] } };
+  return { domains: new Map(), nextMfn: 0x10000, images: new Map(), faults: { drops: new Map(), fails: [] } };
 }
 
 export function newDomain(domid: number, name: string, privileged: boolean, vcpus: number, nrPages: number, mfnBase: number, firstPort = 1): Domain {
-  const p2m = new Array<number>(nrPages);
-  for (let pfn = 0; pfn < nrPages; pfn++) p2m[pfn] = mfnBase + pfn;
   return {
-    domid, name, privileged, state: 'paused', shutdownReason: null, suspendReturn: null, nrPages, p2m, mem: new Map(),
+    domid, name, privileged, state: 'paused', shutdownReason: null, suspendReturn: null, nrPages, mfnBase, mem: new Map(),
     startInfoPfn: -1,
     sharedInfoMfn: mfnBase + nrPages,
     grant: { entries: [], nrFrames: 0, maxFrames: 64, version: 1, active: new Map() },
@@ -139,4 +135,18 @@ export function domain(hv: HvState, domid: number): Domain {
   const d = hv.domains.get(domid);
   if (d === undefined) throw new Error(`no domain ${domid}`);
   return d;
+}
+
+/** The P2M: the machine frame of `pfn` in domain `d`. */
+export function p2m(d: Domain, pfn: number): number {
+  if (!Number.isInteger(pfn) || pfn < 0 || pfn >= d.nrPages) throw new RangeError(`dom${d.domid}: pfn ${pfn} outside 0..${d.nrPages - 1}`);
+  return d.mfnBase + pfn;
+}
+
+/** The M2P: which domain owns machine frame `mfn`, and at which pfn (undefined: nobody). */
+export function m2p(hv: HvState, mfn: number): { dom: number; pfn: number } | undefined {
+  for (const d of hv.domains.values()) {
+    if (mfn >= d.mfnBase && mfn < d.mfnBase + d.nrPages) return { dom: d.domid, pfn: mfn - d.mfnBase };
+  }
+  return undefined;
 }

@@ -4,6 +4,7 @@
 // mapped must not be rewritten (it is in use: grant-use-after-end). And when every device
 // a guest has on a backend domain is Closed, no grant of the guest to that backend may be
 // left permitted: those are leaked.
+import { m2p } from '../hypervisor/state';
 import type { Emulator } from '../emulator';
 import { GNTTAB_NR_RESERVED_ENTRIES, GTF_permit_access, GTF_type_mask } from '../hypervisor/constants';
 import type { WorldEvent } from '../world';
@@ -22,7 +23,7 @@ export function installGrantChecks(em: Emulator): void {
       });
     }
     if ((e.flags & GTF_type_mask) !== GTF_permit_access) return;
-    const owner = em.hv.m2p.get(e.frame);
+    const owner = m2p(em.hv, e.frame);
     if (owner !== undefined && owner.dom === e.dom) return;
     em.defer({
       k: 'violation', cls: 'stale-grant-frame', cause: i,

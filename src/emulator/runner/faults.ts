@@ -2,6 +2,7 @@
 // lost notifications, backend crash/restart, ring corruption, failing hypercalls, direct
 // xenstore writes, delays. Each is a real change to the emulated system, done as the
 // scenario's own events so that it shows in the timeline and can be stepped back.
+import { m2p } from '../hypervisor/state';
 import type { Wait } from '../core/scheduler';
 import { exitKey } from '../emulator';
 import { waitFor } from '../core/scheduler';
@@ -139,7 +140,7 @@ export class Faults {
       const ref = nodes.get(order === 0 ? `${p.frontend}/ring-ref` : `${p.frontend}/ring-ref${i}`)?.v;
       if (ref === undefined) return undefined;
       const ent = d.grant.entries[Number(ref)];
-      const owner = ent === undefined ? undefined : this.sys.em.hv.m2p.get(ent.frame);
+      const owner = ent === undefined ? undefined : m2p(this.sys.em.hv, ent.frame);
       if (owner === undefined || owner.dom !== p.domid) return undefined;
       pfns.push(owner.pfn);
     }

@@ -2,6 +2,7 @@
 // guests with their kernels. The scenario runner and the tests drive it; everything it
 // does happens through actors and events, so it can be stepped, rewound and recorded.
 import { call } from '../core/call';
+import { p2m } from '../hypervisor/state';
 import type { Kernel } from '../guest/kernel';
 import { submit_bio } from '../guest/block';
 import type { Thread } from '../core/scheduler';
@@ -87,7 +88,7 @@ export class XenSystem {
     const sys = this, em = this.em, xs = this.xl;
     yield* call(em, 'libxl_domain_create_new', { name: cfg.name, domid }, function* () {
       const built = yield* libxl__build_pv(em, cfg, domid);
-      yield* xs_introduce_domain(xs, domid, em.hv.domains.get(domid)!.p2m[STORE_PFN], built.storePort);
+      yield* xs_introduce_domain(xs, domid, p2m(em.hv.domains.get(domid)!, STORE_PFN), built.storePort);
       yield* libxl__domain_make_home(em, xs, cfg, built);
       for (const dev of cfg.devices) yield* sys.addDevice(domid, cfg, dev);
       em.emit({ k: 'obj.set', id: 'kernels', key: cfg.name, v: domid });

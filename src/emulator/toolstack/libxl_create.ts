@@ -3,6 +3,7 @@
 // their event channels, seed grant entries 0 and 1, introduce the domain to xenstored and
 // write its home directory with libxl's permissions.
 import { call } from '../core/call';
+import { p2m } from '../hypervisor/state';
 import type { Emulator } from '../emulator';
 import { GNTTAB_RESERVED_CONSOLE, GNTTAB_RESERVED_XENSTORE } from '../hypervisor/constants';
 import { evtchn_alloc_unbound } from '../hypervisor/event_channel';
@@ -39,14 +40,14 @@ export function* libxl__build_pv(em: Emulator, cfg: DomainConfig, domid: number)
     writeStartInfo(em, domid, START_INFO_PFN, 'nr_pages', cfg.pages);
     writeStartInfo(em, domid, START_INFO_PFN, 'shared_info', d.sharedInfoMfn * 4096);
     writeStartInfo(em, domid, START_INFO_PFN, 'flags', 0);
-    writeStartInfo(em, domid, START_INFO_PFN, 'store_mfn', d.p2m[STORE_PFN]);
+    writeStartInfo(em, domid, START_INFO_PFN, 'store_mfn', p2m(d, STORE_PFN));
     writeStartInfo(em, domid, START_INFO_PFN, 'store_evtchn', storePort);
-    writeStartInfo(em, domid, START_INFO_PFN, 'console_mfn', d.p2m[CONSOLE_PFN]);
+    writeStartInfo(em, domid, START_INFO_PFN, 'console_mfn', p2m(d, CONSOLE_PFN));
     writeStartInfo(em, domid, START_INFO_PFN, 'console_evtchn', consolePort);
     // Xen's initial grant frame; the builder seeds the reserved console and xenstore entries
     em.emit({ k: 'gnt.setup', dom: domid, frames: 1 });
-    gnttab_grant_foreign_access_ref(em, domid, GNTTAB_RESERVED_CONSOLE, 0, d.p2m[CONSOLE_PFN], false);
-    gnttab_grant_foreign_access_ref(em, domid, GNTTAB_RESERVED_XENSTORE, 0, d.p2m[STORE_PFN], false);
+    gnttab_grant_foreign_access_ref(em, domid, GNTTAB_RESERVED_CONSOLE, 0, p2m(d, CONSOLE_PFN), false);
+    gnttab_grant_foreign_access_ref(em, domid, GNTTAB_RESERVED_XENSTORE, 0, p2m(d, STORE_PFN), false);
     return { domid, storePort, consolePort };
   });
 }
@@ -78,9 +79,9 @@ export function* libxl__domain_make_home(em: Emulator, xs: XsClient, cfg: Domain
       yield* xs.write(`${home}/memory/static-max`, String(cfg.pages * 4), tx);
       yield* xs.write(`${home}/memory/target`, String(cfg.pages * 4), tx);
       yield* xs.write(`${home}/store/port`, String(b.storePort), tx);
-      yield* xs.write(`${home}/store/ring-ref`, String(d.p2m[STORE_PFN]), tx);
+      yield* xs.write(`${home}/store/ring-ref`, String(p2m(d, STORE_PFN)), tx);
       yield* xs.write(`${home}/console/port`, String(b.consolePort), tx);
-      yield* xs.write(`${home}/console/ring-ref`, String(d.p2m[CONSOLE_PFN]), tx);
+      yield* xs.write(`${home}/console/ring-ref`, String(p2m(d, CONSOLE_PFN)), tx);
       yield* xs.write(`${home}/console/limit`, '1048576', tx);
       yield* xs.write(`${home}/console/type`, 'xenconsoled', tx);
       yield* xs.write(`${home}/console/output`, 'pty', tx);
@@ -105,6 +106,6 @@ export function* libxl__domain_make_home(em: Emulator, xs: XsClient, cfg: Domain
 
 /** The frame xenstored maps for the store page (start_info.store_mfn). */
 export function storeMfn(em: Emulator, domid: number): number {
-  return em.hv.domains.get(domid)!.p2m[STORE_PFN];
+  return p2m(em.hv.domains.get(domid)!, STORE_PFN);
 }
 

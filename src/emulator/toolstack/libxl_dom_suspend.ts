@@ -1,6 +1,7 @@
 // Save, restore, migration and cancelled suspend from the toolstack's side
 // (libxl_dom_suspend.c, xc_domain_save/restore, xc_domain_resume; xen-reference.md §7.1-7.3).
 import { call } from '../core/call';
+import { p2m } from '../hypervisor/state';
 import { sleep, waitForUntil } from '../core/scheduler';
 import type { Emulator } from '../emulator';
 import { SHUTDOWN } from '../hypervisor/constants';
@@ -122,12 +123,12 @@ export function* libxl__domain_restore(em: Emulator, xs: XsClient, saved: { imag
     writeStartInfo(em, newDomid, START_INFO_PFN, 'nr_pages', newCfg.pages);
     writeStartInfo(em, newDomid, START_INFO_PFN, 'flags', 0);
     em.emit({ k: 'gnt.setup', dom: newDomid, frames: 1 });
-    gnttab_grant_foreign_access_ref(em, newDomid, 0, 0, d.p2m[CONSOLE_PFN], false);
-    gnttab_grant_foreign_access_ref(em, newDomid, 1, 0, d.p2m[STORE_PFN], false);
+    gnttab_grant_foreign_access_ref(em, newDomid, 0, 0, p2m(d, CONSOLE_PFN), false);
+    gnttab_grant_foreign_access_ref(em, newDomid, 1, 0, p2m(d, STORE_PFN), false);
     // the kernel now runs in the new domain
     moveKernel(em, saved.kernel, newDomid);
     yield* libxl__domain_make_home(em, xs, newCfg, { domid: newDomid, storePort, consolePort });
-    yield* xs_introduce_domain(xs, newDomid, d.p2m[STORE_PFN], storePort);
+    yield* xs_introduce_domain(xs, newDomid, p2m(d, STORE_PFN), storePort);
     for (const dev of newCfg.devices) {
       yield* libxl__device_add(em, xs, newDomid, dev);
       if (dev.kind === 'vbd') em.spawn(`hotplug ${dev.vdev}`, 'toolstack', 0, () => block_hotplug(em, xs, newDomid, dev, minor));
@@ -166,9 +167,9 @@ function x86_pv_localise_start_info(em: Emulator, domid: number): { storePort: n
   }
   const storePort = evtchn_alloc_unbound(em, 0, domid, 0);
   const consolePort = evtchn_alloc_unbound(em, 0, domid, 0);
-  writeStartInfo(em, domid, START_INFO_PFN, 'store_mfn', d.p2m[storePfn]);
+  writeStartInfo(em, domid, START_INFO_PFN, 'store_mfn', p2m(d, storePfn));
   writeStartInfo(em, domid, START_INFO_PFN, 'store_evtchn', storePort);
-  writeStartInfo(em, domid, START_INFO_PFN, 'console_mfn', d.p2m[consolePfn]);
+  writeStartInfo(em, domid, START_INFO_PFN, 'console_mfn', p2m(d, consolePfn));
   writeStartInfo(em, domid, START_INFO_PFN, 'console_evtchn', consolePort);
   return { storePort, consolePort };
 }
@@ -203,7 +204,7 @@ export function* xc_domain_resume_slow(em: Emulator, xs: XsClient, domid: number
       yield* xs.rm(frontendPath(domid, dev));
     }
     yield sleep(1_000_000);
-    yield* xs_introduce_domain(xs, domid, d.p2m[STORE_PFN], storePort);
+    yield* xs_introduce_domain(xs, domid, p2m(d, STORE_PFN), storePort);
     for (const dev of cfg.devices) {
       devices.registerDevice(domid, cfg, dev);
       yield* libxl__device_add(em, xs, domid, dev);

@@ -1,6 +1,7 @@
 // A guest talking to xenstored over a real xenstore_domain_interface page and event
 // channel: the toolstack introduces it (grant ref 1, store port), the guest's xenbus
 // client writes requests into the req ring and reads replies and watch events back.
+import { p2m } from '../../../src/emulator/hypervisor/state';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Emulator } from '../../../src/emulator/emulator';
@@ -27,7 +28,7 @@ function world(seed = 1) {
   em.emit({ k: 'dom.create', domid: 5, name: 'guest', privileged: false, vcpus: 1, nrPages: 8, mfnBase: em.hv.nextMfn });
   const port = evtchn_alloc_unbound(em, 0, 5, 0);
   em.emit({ k: 'gnt.setup', dom: 5, frames: 1 });
-  gnttab_grant_foreign_access_ref(em, 5, 1, 0, em.hv.domains.get(5)!.p2m[STORE_PFN], false);
+  gnttab_grant_foreign_access_ref(em, 5, 1, 0, p2m(em.hv.domains.get(5)!, STORE_PFN), false);
   const xsd = new Xenstored(em, { frames: true });
   spawnXenstored(em, xsd);
   const tool = new XsClient(new LocalTransport(xsd), 'dom0');
@@ -45,7 +46,7 @@ test('a guest reads, writes, lists and watches over its ring; replies match by r
   const log: string[] = [];
   run(em,
     ['toolstack', 0, function* (): Thread {
-      const mfn = em.hv.domains.get(5)!.p2m[STORE_PFN];
+      const mfn = p2m(em.hv.domains.get(5)!, STORE_PFN);
       assert.equal(yield* tool.talk(XS_INTRODUCE, 0, `5\0${mfn}\0${port}\0`), 'OK\0');
       yield* tool.mkdir('/local/domain/5');
       yield* tool.setPerms('/local/domain/5', ['n5']);
@@ -85,7 +86,7 @@ test('ring indices are free-running u32: traffic across 2^32 works', () => {
   const got: string[] = [];
   run(em,
     ['toolstack', 0, function* (): Thread {
-      const mfn = em.hv.domains.get(5)!.p2m[STORE_PFN];
+      const mfn = p2m(em.hv.domains.get(5)!, STORE_PFN);
       yield* tool.talk(XS_INTRODUCE, 0, `5\0${mfn}\0${port}\0`);
       // INTRODUCE zeroed the indices; move them near the wrap as a long-running guest would have
       for (const off of [RING_REQ_CONS, RING_REQ_PROD]) em.emit({ k: 'mem.w32', dom: 5, pfn: STORE_PFN, off, v: 0xfffffe00 });
@@ -116,7 +117,7 @@ test('@introduceDomain fires for a new domain; RELEASE fires @releaseDomain and 
     em.spawn('xenwatch0', 'toolstack', 0, () => tool.xenwatch_thread());
     yield* tool.watch('@introduceDomain', 'intro', (p) => { events.push(p); });
     yield* tool.watch('@releaseDomain', 'rel', (p) => { events.push(p); });
-    const mfn = em.hv.domains.get(5)!.p2m[STORE_PFN];
+    const mfn = p2m(em.hv.domains.get(5)!, STORE_PFN);
     assert.equal(yield* tool.talk(XS_INTRODUCE, 0, `5\0${mfn}\0${port}\0`), 'OK\0');
     assert.equal(yield* tool.talk(XS_INTRODUCE, 0, `5\0${mfn}\0${port}\0`), 'OK\0');
     assert.equal(yield* tool.talk(XS_RELEASE, 0, '5\0'), 'OK\0');
@@ -130,7 +131,7 @@ test('stepping back over ring traffic restores the page, the connection and the 
   const { em, tool, port } = world(11);
   run(em,
     ['toolstack', 0, function* (): Thread {
-      const mfn = em.hv.domains.get(5)!.p2m[STORE_PFN];
+      const mfn = p2m(em.hv.domains.get(5)!, STORE_PFN);
       yield* tool.talk(XS_INTRODUCE, 0, `5\0${mfn}\0${port}\0`);
       yield* tool.mkdir('/local/domain/5');
       yield* tool.setPerms('/local/domain/5', ['n5']);
@@ -160,7 +161,7 @@ test('a guest that shuts down fires @releaseDomain once (RESUME re-arms it); a d
   run(em, ['toolstack', 0, function* (): Thread {
     em.spawn('xenwatch0', 'toolstack', 0, () => tool.xenwatch_thread());
     yield* tool.watch('@releaseDomain', 'rel', (p) => { events.push(p); });
-    const mfn = em.hv.domains.get(5)!.p2m[STORE_PFN];
+    const mfn = p2m(em.hv.domains.get(5)!, STORE_PFN);
     yield* tool.talk(XS_INTRODUCE, 0, `5\0${mfn}\0${port}\0`);
     yield* tool.write('/local/domain/5/owned', '');
     yield* tool.setPerms('/local/domain/5/owned', ['n5']);
