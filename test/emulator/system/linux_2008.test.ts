@@ -2,6 +2,7 @@
 // restores the start_info MFNs and reconnects nothing; a migration (returns 0) rebinds
 // VIRQs and IPIs to new ports, reconnects every frontend and replays the writes that were
 // in flight through blkfront's shadow (xen-reference.md §7.4, §8.2).
+import { p2m } from '../../../src/emulator/hypervisor/state';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { XenSystem, type GuestFactory } from '../../../src/emulator/system/system';
@@ -99,7 +100,7 @@ test('linux-2008: a cancelled suspend returns 1, puts the same MFNs back and rec
   const hv = sys.em.hv;
   const storeMfn = readStartInfo(hv, domid, START_INFO_PFN, 'store_mfn');
   const consoleMfn = readStartInfo(hv, domid, START_INFO_PFN, 'console_mfn');
-  assert.equal(storeMfn, hv.domains.get(domid)!.p2m[STORE_PFN]);
+  assert.equal(storeMfn, p2m(hv.domains.get(domid)!, STORE_PFN));
   const keys = ['event-channel', 'ring-ref', 'state'];
   const xsBefore = [XVDA, XVDB].flatMap((d) => keys.map((key) => node(sys, `${fe(domid, d)}/${key}`)));
   const portsBefore = kernel(sys).irqs().map((b) => `${b.irq}:${b.port}`);
@@ -226,7 +227,7 @@ for (const vcpus of [1, 2]) {
     for (const s of inflight) {
       s.req.seg.forEach((g, j) => {
         const e = firstWrite(g.gref);
-        assert.deepEqual(e?.k === 'gnt.entry' ? [e.frame, e.flags, e.domid] : e, [d.p2m[s.frame[j]], GTF_permit_access | GTF_readonly, 0], `gref ${g.gref}`);
+        assert.deepEqual(e?.k === 'gnt.entry' ? [e.frame, e.flags, e.domid] : e, [p2m(d, s.frame[j]), GTF_permit_access | GTF_readonly, 0], `gref ${g.gref}`);
       });
     }
 
