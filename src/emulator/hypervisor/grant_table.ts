@@ -68,7 +68,8 @@ export const grantHandlers: HandlerTable<W, GrantEvent> = {
       const ent = entry(w.hv, e.granter, e.ref);
       const d = domain(w.hv, e.mapper);
       e.u = { flags: ent.flags, nextHandle: d.nextHandle };
-      ent.flags |= GTF_reading | (e.readonly ? 0 : GTF_writing);
+      // Xen's _set_status writes the status bits only when it validates the entry
+      if (needsStatus(w.hv, e.granter, e.ref, e.readonly)) ent.flags |= GTF_reading | (e.readonly ? 0 : GTF_writing);
       pin(w.hv, e.granter, e.ref, e.readonly, 1);
       d.maptrack.set(e.handle, { handle: e.handle, granter: e.granter, ref: e.ref, readonly: e.readonly, frame: e.frame, hostAddr: e.hostAddr });
       d.nextHandle = Math.max(d.nextHandle, e.handle + 1);
@@ -139,17 +140,34 @@ export function gnttab_map_grant_ref(
   if (ref < 0 || ref >= gd.grant.entries.length) return { status: GNTST.bad_gntref, handle: 0 };
   const readonly = (flags & GNTMAP_readonly) !== 0;
   const ent = gd.grant.entries[ref];
-  const pinned = (ent.flags & (GTF_reading | GTF_writing)) !== 0;
-  // Xen checks type and domid only when the entry is not already pinned (act->pin).
-  if (!pinned && ((ent.flags & GTF_type_mask) !== GTF_permit_access || ent.domid !== mapper)) {
-    return { status: GNTST.general_error, handle: 0 };
+  // Xen validates the guest's entry (type, domid, readonly) only when the active entry is
+  // not pinned yet, or a writable map upgrades a read-only pin (act->pin); a pinned entry
+  // maps act->frame, whatever the guest wrote into the shared entry since.
+  if (needsStatus(hv, granter, ref, readonly)) {
+    if ((ent.flags & GTF_type_mask) !== GTF_permit_access || ent.domid !== mapper) return { status: GNTST.general_error, handle: 0 };
+    if (!readonly && (ent.flags & GTF_readonly) !== 0) return { status: GNTST.general_error, handle: 0 };
   }
-  if (!readonly && (ent.flags & GTF_readonly) !== 0) return { status: GNTST.general_error, handle: 0 };
-  const owner = mfnToPfn(hv, ent.frame);
+  const frame = activeFrame(hv, granter, ref) ?? ent.frame;
+  const owner = mfnToPfn(hv, frame);
   if (owner === undefined || owner.dom !== granter) return { status: GNTST.general_error, handle: 0 };
   const handle = domain(hv, mapper).nextHandle;
-  ctx.emit({ k: 'gnt.map', mapper, handle, granter, ref, readonly, frame: ent.frame, hostAddr });
+  ctx.emit({ k: 'gnt.map', mapper, handle, granter, ref, readonly, frame, hostAddr });
   return { status: GNTST.okay, handle };
+}
+
+/** Xen calls _set_status (check the entry, set its status bits) unless already pinned for this use. */
+function needsStatus(hv: HvState, granter: number, ref: number, readonly: boolean): boolean {
+  const act = domain(hv, granter).grant.active.get(ref);
+  return act === undefined || act.rd === 0 || (!readonly && act.wr === 0);
+}
+
+/** act->frame: the frame every mapping of a pinned (granter, ref) uses. */
+function activeFrame(hv: HvState, granter: number, ref: number): number | undefined {
+  if ((domain(hv, granter).grant.active.get(ref)?.rd ?? 0) === 0) return undefined;
+  for (const d of hv.domains.values()) {
+    for (const m of d.maptrack.values()) if (m.granter === granter && m.ref === ref) return m.frame;
+  }
+  return undefined;
 }
 
 /** GNTTABOP_unmap_grant_ref */
