@@ -57,7 +57,7 @@ export function formatEvtchn(hv: HvState): string {
     d.evtchn.ports.forEach((p, port) => {
       if (p === undefined || p.state === 0) return;
       any = true;
-      let what = EVTCHN_STATE_NAMES[p.state] ?? `state ${p.state}`;
+      let what: string = EVTCHN_STATE_NAMES[p.state] ?? `state ${p.state}`;
       if (p.remoteDom !== undefined) what += p.remotePort === undefined ? ` remote dom${p.remoteDom}` : ` remote dom${p.remoteDom}:${p.remotePort}`;
       if (p.virq !== undefined) what = `virq ${p.virq}`;
       if (p.pirq !== undefined) what = `pirq ${p.pirq}`;
