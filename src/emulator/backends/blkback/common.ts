@@ -1,6 +1,9 @@
 // What every block backend model shares: the per-device configuration the toolstack
 // hands over (backing disk, limits, features) and the backend's state object.
-import type { Obj } from '../../core/objects';
+import type { Obj, ObjRef } from '../../core/objects';
+import type { Kernel } from '../../guest/kernel';
+import { type BlkifLayout, type BlkifResponse, encodeResponse } from '../../blkif/blkif';
+import { RING_PUSH_RESPONSES_AND_CHECK_NOTIFY, ringWrite, slotOffset, type SringMem } from '../../ring/ring';
 
 /** "toolstack/vbd/<frontend domid>/<devid>": set when the disk is added */
 export interface VbdBackendConfig extends Obj {
@@ -30,6 +33,39 @@ export interface VbdBackendConfig extends Obj {
 }
 
 export const vbdConfigId = (fe: number, devid: number | string): string => `toolstack/vbd/${fe}/${devid}`;
+
+/** The backend's ring object of a device (one ring per device in these models). */
+export const blkbackRing = (k: Kernel, dev: string): ObjRef<BlkbackRing> => k.obj<BlkbackRing>(`${dev}/ring0`);
+
+/** Where the mapped ring lives: the frontend's pages. */
+export function ringMem(r: BlkbackRing): SringMem { return { dom: r.ring_dom, pfns: r.ring_pfns }; }
+
+export function backendConfig(k: Kernel, r: BlkbackRing): VbdBackendConfig {
+  return k.world.objects.objs.get(vbdConfigId(r.fe, r.devid)) as VbdBackendConfig;
+}
+
+/**
+ * Write one response at rsp_prod_pvt and advance it by `slots` (a FreeBSD multi-block
+ * request's response takes as many slots as its request), push, and notify if the
+ * frontend asked, unless notifications are held. Callers wrap it in their own frame
+ * (make_response, xbb_send_response).
+ */
+export function push_response(k: Kernel, dev: string, L: BlkifLayout, rsp: BlkifResponse, slots: number): void {
+  const ring = blkbackRing(k, dev);
+  const r = ring.value;
+  ringWrite(k, ringMem(r), slotOffset(r.rsp_prod_pvt, L.entry, r.nr_ents), encodeResponse(L, rsp));
+  const back = { req_cons: r.req_cons, rsp_prod_pvt: (r.rsp_prod_pvt + slots) >>> 0, nr_ents: r.nr_ents };
+  ring.set('rsp_prod_pvt', back.rsp_prod_pvt);
+  if (RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(k, ringMem(r), back)) {
+    // "hold notifications": the response is there, the event is kept back
+    if (backendConfig(k, r).hold_notify) ring.set('notify_pending', true);
+    else k.notify_remote_via_evtchn(r.evtchn);
+  }
+}
+
+/** Held requests are kept as hex copies of their ring slots (state is plain data). */
+export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+export const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 
 /** The backend's view of one ring (xen_blkif_ring + xen_blkif), in its kernel's objects. */
 export interface BlkbackRing extends Obj {

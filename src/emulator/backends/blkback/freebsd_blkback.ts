@@ -10,17 +10,17 @@ import type { Kernel } from '../../guest/kernel';
 import { GNTMAP_host_map, GNTMAP_readonly, GNTST, gntstName } from '../../hypervisor/constants';
 import { gnttab_map_grant_ref, gnttab_unmap_grant_ref, mappedPage } from '../../hypervisor/grant_table';
 import {
-  RING_FINAL_CHECK_FOR_REQUESTS, RING_PUSH_RESPONSES_AND_CHECK_NOTIFY, RING_REQUEST_CONS_OVERFLOW, RING_REQUEST_PROD_OVERFLOW,
-  readHeader, ringRead, ringWrite, slotOffset, type SringMem,
+  RING_FINAL_CHECK_FOR_REQUESTS, RING_REQUEST_CONS_OVERFLOW, RING_REQUEST_PROD_OVERFLOW,
+  readHeader, ringRead, slotOffset,
 } from '../../ring/ring';
 import {
   BLKIF_MAX_SEGMENTS_PER_HEADER_BLOCK, BLKIF_MAX_SEGMENTS_PER_SEGMENT_BLOCK, BLKIF_OP_FLUSH_DISKCACHE, BLKIF_OP_NAMES, BLKIF_OP_READ,
   BLKIF_OP_WRITE, BLKIF_OP_WRITE_BARRIER, BLKIF_RSP_ERROR, BLKIF_RSP_OKAY, BLKIF_SEGS_TO_BLOCKS, BLKIF_X86_64, SECTOR_SIZE,
-  type BlkifLayout, type BlkifSegment, decodeRequest, decodeSegmentBlock, encodeResponse, layoutFor,
+  type BlkifLayout, type BlkifSegment, decodeRequest, decodeSegmentBlock, layoutFor,
 } from '../../blkif/blkif';
 import { checkExecution, type ExecSegment } from '../../invariants/block';
 import type { Obj } from '../../core/objects';
-import { type BlkbackRing, type VbdBackendConfig, vbdConfigId } from './common';
+import { backendConfig, blkbackRing, hex, push_response, ringMem, unhex } from './common';
 
 type Gen<T> = Generator<Wait, T, void>;
 
@@ -44,13 +44,11 @@ export interface XbbSoftc extends Obj {
 }
 
 export const xbbOf = (k: Kernel, dev: string) => k.obj<XbbSoftc>(`${dev}/xbb`);
-export const xbbRing = (k: Kernel, dev: string) => k.obj<BlkbackRing>(`${dev}/ring0`);
+export const xbbRing = blkbackRing;
 export const xbbWaitKey = (k: Kernel, dev: string): string => `xbb:${k.name}/${dev}`;
 
-function mem(r: BlkbackRing): SringMem { return { dom: r.ring_dom, pfns: r.ring_pfns }; }
-function cfgOf(k: Kernel, r: BlkbackRing): VbdBackendConfig {
-  return k.world.objects.objs.get(vbdConfigId(r.fe, r.devid)) as VbdBackendConfig;
-}
+const mem = ringMem;
+const cfgOf = backendConfig;
 
 /** xbb_filter + xbb_intr: the interrupt only queues the I/O task */
 export function xbb_intr(k: Kernel, dev: unknown): void {
@@ -207,21 +205,11 @@ function* xbb_dispatch_io(k: Kernel, dev: string, L: BlkifLayout, req: Uint8Arra
 
 /** xbb_send_response: the response takes as many slots as its request; push, notify if asked */
 function xbb_send_response(k: Kernel, dev: string, L: BlkifLayout, id: number, operation: number, status: number, blocks: number): void {
-  const ring = xbbRing(k, dev);
-  const r = ring.value;
   k.emit({ k: 'frame.push', fn: 'xbb_send_response', locals: { id, operation, status, blocks } });
   try {
-    ringWrite(k, mem(r), slotOffset(r.rsp_prod_pvt, L.entry, r.nr_ents), encodeResponse(L, { id, operation, status }));
-    const back = { req_cons: r.req_cons, rsp_prod_pvt: (r.rsp_prod_pvt + blocks) >>> 0, nr_ents: r.nr_ents };
-    ring.set('rsp_prod_pvt', back.rsp_prod_pvt);
-    if (RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(k, mem(r), back)) {
-      if (cfgOf(k, r).hold_notify) ring.set('notify_pending', true);
-      else k.notify_remote_via_evtchn(r.evtchn);
-    }
+    push_response(k, dev, L, { id, operation, status }, blocks);
   } finally {
     k.emit({ k: 'frame.pop' });
   }
 }
 
-function hex(b: Uint8Array): string { return Buffer.from(b).toString('hex'); }
-function unhex(s: string): Uint8Array { return new Uint8Array(Buffer.from(s, 'hex')); }

@@ -7,15 +7,15 @@ import { sleep, waitFor, type Thread } from '../../core/scheduler';
 import type { Kernel } from '../../guest/kernel';
 import { GNTMAP_host_map, GNTMAP_readonly, GNTST, gntstName } from '../../hypervisor/constants';
 import { gnttab_map_grant_ref, gnttab_unmap_grant_ref, mappedPage } from '../../hypervisor/grant_table';
-import { readHeader, ringRead, ringWrite, slotOffset, RING_FINAL_CHECK_FOR_REQUESTS, RING_PUSH_RESPONSES_AND_CHECK_NOTIFY, RING_REQUEST_CONS_OVERFLOW, RING_REQUEST_PROD_OVERFLOW, type SringMem } from '../../ring/ring';
+import { readHeader, ringRead, slotOffset, RING_FINAL_CHECK_FOR_REQUESTS, RING_REQUEST_CONS_OVERFLOW, RING_REQUEST_PROD_OVERFLOW } from '../../ring/ring';
 import {
   BLKIF_MAX_SEGMENTS_PER_REQUEST, BLKIF_OP_FLUSH_DISKCACHE, BLKIF_OP_INDIRECT, BLKIF_OP_NAMES, BLKIF_OP_READ, BLKIF_OP_WRITE,
   BLKIF_OP_WRITE_BARRIER, BLKIF_RSP_EOPNOTSUPP, BLKIF_RSP_ERROR, BLKIF_RSP_OKAY, SEGS_PER_INDIRECT_FRAME, SECTOR_SIZE,
-  type BlkifLayout, type BlkifSegment, decodeIndirect, decodeRequest, decodeSegment, encodeResponse, layoutFor,
+  type BlkifLayout, type BlkifSegment, decodeIndirect, decodeRequest, decodeSegment, layoutFor,
 } from '../../blkif/blkif';
 import { checkExecution, type ExecSegment } from '../../invariants/block';
 import { readBytes } from '../../hypervisor/memory';
-import { type BlkbackRing, type VbdBackendConfig, vbdConfigId } from './common';
+import { backendConfig, hex, push_response, ringMem, unhex } from './common';
 import { ringObj } from './linux_xenbus';
 
 export const blkifWaitKey = (k: Kernel, dev: string): string => `blkif:${k.name}/${dev}`;
@@ -25,10 +25,8 @@ export function xen_blkif_be_int(k: Kernel, dev: unknown): void {
   k.signal(blkifWaitKey(k, String(dev)));
 }
 
-function mem(r: BlkbackRing): SringMem { return { dom: r.ring_dom, pfns: r.ring_pfns }; }
-function cfgOf(k: Kernel, r: BlkbackRing): VbdBackendConfig {
-  return k.world.objects.objs.get(vbdConfigId(r.fe, r.devid)) as VbdBackendConfig;
-}
+const mem = ringMem;
+const cfgOf = backendConfig;
 
 /** xen_blkif_schedule: the ring's kthread */
 export function* xen_blkif_schedule(k: Kernel, dev: string): Thread {
@@ -214,22 +212,11 @@ function* dispatch_rw_block_io(k: Kernel, dev: string, L: BlkifLayout, slot: Uin
 
 /** make_response: write the response at rsp_prod_pvt, push, notify if asked */
 export function make_response(k: Kernel, dev: string, L: BlkifLayout, id: number, operation: number, status: number): void {
-  const ring = ringObj(k, dev);
-  const r = ring.value;
   k.emit({ k: 'frame.push', fn: 'make_response', locals: { id, operation, status } });
   try {
-    ringWrite(k, mem(r), slotOffset(r.rsp_prod_pvt, L.entry, r.nr_ents), encodeResponse(L, { id, operation, status }));
-    const back = { req_cons: r.req_cons, rsp_prod_pvt: (r.rsp_prod_pvt + 1) >>> 0, nr_ents: r.nr_ents };
-    ring.set('rsp_prod_pvt', back.rsp_prod_pvt);
-    if (RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(k, mem(r), back)) {
-      // "hold notifications": the response is there, the event is kept back
-      if (cfgOf(k, r).hold_notify) ring.set('notify_pending', true);
-      else k.notify_remote_via_evtchn(r.evtchn);
-    }
+    push_response(k, dev, L, { id, operation, status }, 1);
   } finally {
     k.emit({ k: 'frame.pop' });
   }
 }
 
-function hex(b: Uint8Array): string { return Buffer.from(b).toString('hex'); }
-function unhex(s: string): Uint8Array { return new Uint8Array(Buffer.from(s, 'hex')); }

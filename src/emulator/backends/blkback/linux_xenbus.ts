@@ -13,7 +13,7 @@ import { type XenbusDevice, xenbus_dev_fatal, xenbus_switch_state, xenbus_transa
 import type { XenbusDriver } from '../../xenbus/driver';
 import { XenbusState } from '../../xenbus/states';
 import { type Gen, type XsClient, isErr } from '../../xenbus/xs';
-import { type BlkbackRing, type VbdBackendConfig, vbdConfigId } from './common';
+import { type BlkbackRing, type VbdBackendConfig, blkbackRing, vbdConfigId } from './common';
 import { blkifWaitKey, xen_blkif_schedule } from './linux_blkback';
 
 /** XENBUS_MAX_RING_GRANT_ORDER */
@@ -31,7 +31,7 @@ interface BackendInfo {
 }
 
 const beObj = (k: Kernel, dev: string) => k.obj<BackendInfo>(`${dev}/be`);
-export const ringObj = (k: Kernel, dev: string) => k.obj<BlkbackRing>(`${dev}/ring0`);
+export const ringObj = blkbackRing;
 
 function config(k: Kernel, dev: string): VbdBackendConfig {
   const d = k.obj<XenbusDevice>(dev).value;
