@@ -2,9 +2,9 @@
 // whenever ~64 KiB are pending, on flush() and on close(), so a killed process leaves a
 // file whose every complete chunk loads. Events are encoded in small batches: one tight
 // loop over 256 events keeps the encoder's code and tables in cache, which measured about
-// half the in-run cost of encoding each between two emulator steps. That is safe because an event's forward
-// fields never change once emitted (History re-applies them too); only `u` does, and it
-// is not recorded.
+// half the in-run cost of encoding each between two emulator steps. That is safe because
+// an event's forward fields never change once emitted (History re-applies them too); only
+// `u` does, and it is not recorded.
 import * as fs from 'node:fs';
 import type { EventBase } from '../core/event';
 import { RecordEncoder } from './codec';
