@@ -38,7 +38,7 @@ export function createActorsState(): ActorsState {
 }
 
 export interface ActorSpawn extends EventBase { k: 'actor.spawn'; id: number; name: string; kind: ActorKind; dom: number }
-export interface ActorExit extends EventBase { k: 'actor.exit'; id: number }
+export interface ActorExit extends EventBase { k: 'actor.exit'; id: number; u?: boolean }
 /** the actor's kernel now runs in another domain (restore, migration) */
 export interface ActorMove extends EventBase { k: 'actor.move'; id: number; dom: number; u?: number }
 export interface FramePush extends EventBase { k: 'frame.push'; fn: string; locals: { [name: string]: Value }; step?: string; line?: number }
@@ -62,8 +62,8 @@ export const actorHandlers: HandlerTable<HasActors, ActorEvent> = {
     revert(w, e) { w.actors.actors.length = e.id; },
   },
   'actor.exit': {
-    apply(w, e) { w.actors.actors[e.id].alive = false; },
-    revert(w, e) { w.actors.actors[e.id].alive = true; },
+    apply(w, e) { const a = w.actors.actors[e.id]; e.u = a.alive; a.alive = false; },
+    revert(w, e) { w.actors.actors[e.id].alive = e.u as boolean; },
   },
   'actor.move': {
     apply(w, e) { const a = w.actors.actors[e.id]; e.u = a.dom; a.dom = e.dom; },

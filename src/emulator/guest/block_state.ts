@@ -52,7 +52,7 @@ function indexPages(st: BlockState, b: Pick<Bio, 'kern' | 'pfns' | 'n'>, add: bo
 
 export interface BlkSubmit extends EventBase { k: 'blk.submit'; bio: Omit<Bio, 'state' | 'completions' | 'status' | 'acrossSuspend' | 'executions' | 'execAtSuspend'> }
 export interface BlkState extends EventBase { k: 'blk.state'; n: number; state: BioState; u?: BioState }
-export interface BlkComplete extends EventBase { k: 'blk.complete'; n: number; status: number; u?: { state: BioState; status: number; expect: (number | undefined)[] | null } }
+export interface BlkComplete extends EventBase { k: 'blk.complete'; n: number; status: number; u?: { state: BioState; status: number; expect: (number | undefined)[] | null; created: boolean } }
 export interface BlkSuspend extends EventBase { k: 'blk.suspend'; kern: string; u?: number[] }
 export interface BlkExec extends EventBase { k: 'blk.exec'; n: number; u?: undefined }
 
@@ -83,15 +83,16 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
     apply(w, e) {
       const b = bio(w, e.n);
       let expect: (number | undefined)[] | null = null;
+      let created = false;
       // a successful write defines what those sectors must hold from now on
       if (b.op === 'write' && e.status === 0) {
         const key = `${b.kern}/${b.dev}`;
         let m = w.blk.expect.get(key);
-        if (m === undefined) w.blk.expect.set(key, (m = new Map()));
+        if (m === undefined) { w.blk.expect.set(key, (m = new Map())); created = true; }
         expect = [];
         for (let i = 0; i < b.nsect; i++) { expect.push(m.get(b.sector + i)); m.set(b.sector + i, b.seed); }
       }
-      e.u = { state: b.state, status: b.status, expect };
+      e.u = { state: b.state, status: b.status, expect, created };
       b.state = 'done';
       b.status = e.status;
       b.completions++;
@@ -99,12 +100,14 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
     },
     revert(w, e) {
       const b = bio(w, e.n);
-      const u = e.u as { state: BioState; status: number; expect: (number | undefined)[] | null };
+      const u = e.u as { state: BioState; status: number; expect: (number | undefined)[] | null; created: boolean };
       b.state = u.state; b.status = u.status; b.completions--;
       if (b.state !== 'done') indexPages(w.blk, b, true);
       if (u.expect !== null) {
-        const m = w.blk.expect.get(`${b.kern}/${b.dev}`)!;
+        const key = `${b.kern}/${b.dev}`;
+        const m = w.blk.expect.get(key)!;
         u.expect.forEach((s, i) => { if (s === undefined) m.delete(b.sector + i); else m.set(b.sector + i, s); });
+        if (u.created) w.blk.expect.delete(key);
       }
     },
   },

@@ -183,7 +183,6 @@ test('a replayed History seeks like the live one', () => {
 });
 
 test('reverting a replayed History step by step gives the live state at every event',
-  { todo: 'gnt.map revert does not restore the mapper\'s nextHandle (hypervisor/grant_table.ts): stepping back over a map differs from the live state' },
   () => {
     const live = recordLive(zoo);
     const h: { seek(i: number): void; state: World; length: number } = replay(decodeRecording(live.bytes), { checkpointEvery: 1 << 20 });
