@@ -8,6 +8,7 @@ import { registerRunScenario } from './commands/runScenario';
 import { registerSessionCommands } from './commands/sessionCommands';
 import { registerAdapterFactory } from './debug/adapterFactory';
 import { registerConfigProvider } from './debug/configProvider';
+import { registerPositionStatus } from './debug/positionStatus';
 import { XenSessions } from './debug/sessions';
 import { registerInlineValues } from './language/inlineValues';
 import { registerLanguageFeatures } from './language/providers';
@@ -46,12 +47,13 @@ export function activate(context: vscode.ExtensionContext): XenDomuApi {
   context.subscriptions.push(output);
   const extensionVersion = String((context.extension.packageJSON as { version?: unknown }).version ?? '0.0.0');
 
-  const sessions = new XenSessions();
+  const sessions = new XenSessions(output);
   context.subscriptions.push(sessions);
   registerConfigProvider(context);
   registerAdapterFactory(context, output);
   registerLanguageFeatures(context);
   registerInlineValues(context, sessions);
+  registerPositionStatus(context, sessions);
   const xenstore = registerXenstoreView(context, sessions);
   const { devices } = registerTableViews(context, sessions);
   const timeline = registerTimelineView(context, sessions);

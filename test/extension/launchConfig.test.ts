@@ -1,7 +1,7 @@
 // The configuration provider's resolution, without VS Code: F5 with no launch.json, defaults, paths.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { initialConfigurations, resolveFirst, resolveSecond, type ResolveContext, type XenLaunchConfig } from '../../src/extension/debug/launchConfig';
+import { initialConfigurations, replayedRecording, resolveFirst, resolveSecond, type ResolveContext, type XenLaunchConfig } from '../../src/extension/debug/launchConfig';
 
 const ctx: ResolveContext = { workspaceFolder: '/ws', defaultSeed: 7, recordingFolder: '' };
 
@@ -21,10 +21,15 @@ test('F5 without launch.json debugs the open scenario, stopping on entry with th
   assert.equal(d.record, '/ws/.xen-recordings/001-vbd-handshake.seed7.xenrec');
 });
 
-test('F5 on an open recording replays it', () => {
+test('F5 on an open recording replays it: the adapter\'s launch with `replay`', () => {
   const c = ok(resolveFirst({}, { ...ctx, activeFile: '/tmp/run.xenrec' }));
-  assert.equal(c.request, 'replay');
-  assert.equal(c.recording, '/tmp/run.xenrec');
+  assert.equal(c.request, 'launch');
+  assert.equal(c.replay, '/tmp/run.xenrec');
+  assert.equal(c.seed, undefined, 'a replay has the seed of its recording');
+  const d = ok(resolveSecond(c, ctx));
+  assert.equal(d.record, false);
+  assert.equal(replayedRecording(d), '/tmp/run.xenrec');
+  assert.equal(ok(resolveSecond({ type: 'xen-domu', request: 'launch', name: 'r', replay: 'recs/a.xenrec' }, ctx)).replay, '/ws/recs/a.xenrec');
 });
 
 test('F5 on anything else explains what to open', () => {
@@ -59,12 +64,16 @@ test('errors: no scenario, not a scenario, bad seed, unknown request, replay wit
   err({ scenario: 'x.txt' }, /not a scenario/);
   err({ scenario: 'a.xens', seed: -1 }, /whole number/);
   err({ scenario: 'a.xens', seed: 1.5 }, /whole number/);
-  err({ type: 'xen-domu', request: 'attach', name: 'x' }, /unknown request "attach"/, false);
-  err({ request: 'replay' }, /"recording" must name/);
+  err({ type: 'xen-domu', request: 'attach', name: 'x' }, /unsupported request "attach"/, false);
+  err({ replay: '' }, /"replay" must name/);
+  err({ replay: 'a.xenrec', scenario: 'b.xens' }, /not both/);
+  const live = ok(resolveSecond({ type: 'xen-domu', request: 'launch', name: 'x', scenario: '/a/b.xens', seed: 0 }, ctx));
+  assert.equal(replayedRecording(live), undefined);
 });
 
 test('initial configurations use the debug type and both requests', () => {
   const cs = initialConfigurations();
-  assert.deepEqual(cs.map((c) => c.request), ['launch', 'replay']);
+  assert.deepEqual(cs.map((c) => c.request), ['launch', 'launch']);
+  assert.equal(cs[1].replay, '${file}');
   assert.ok(cs.every((c) => c.type === 'xen-domu'));
 });

@@ -17,7 +17,7 @@ function modelledNames(dir: string, seen = new Set<string>()): Set<string> {
   seen.add(dir);
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
     const text = readFileSync(join(dir, f), 'utf8');
-    for (const m of text.matchAll(/\b(?:call|spawn)\([^,]*,\s*'([A-Za-z_][\w]*)'|'frame\.push', fn: '([A-Za-z_][\w]*)'/g)) names.add(m[1] ?? m[2]);
+    for (const m of text.matchAll(/\b(?:call|callSync|spawn)\([^,]*,\s*'([A-Za-z_][\w]*)'|'frame\.push', fn: '([A-Za-z_][\w]*)'/g)) names.add(m[1] ?? m[2]);
     // a flavour may reuse another flavour's functions (linux-2008 imports linux's xen_irq_resume)
     for (const m of text.matchAll(/from '\.\.\/([\w-]+)\//g)) for (const n of modelledNames(join(GUESTS, m[1]), seen)) names.add(n);
   }

@@ -1,6 +1,8 @@
 // Resolution of `xen-domu` debug configurations, kept free of vscode so it can be unit
 // tested: F5 without a launch.json debugs the open scenario (or replays the open
 // recording), defaults come from the settings, and relative paths are made absolute.
+// A replay is a `launch` with `replay` set: VS Code only lets `request` be launch or
+// attach, and the adapter reads exactly that.
 import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 
 export const DEBUG_TYPE = 'xen-domu';
@@ -15,8 +17,8 @@ export interface XenLaunchConfig {
   stopOnEntry?: boolean;
   /** launch: where the run's recording goes; false: none */
   record?: string | boolean;
-  /** replay: a .xenrec recording or an imported xenstored trace */
-  recording?: string;
+  /** instead of `scenario`: a .xenrec recording (or an imported xenstored trace) to replay */
+  replay?: string;
   [key: string]: unknown;
 }
 
@@ -40,7 +42,7 @@ export const RECORDING_EXT = '.xenrec';
 export function initialConfigurations(): XenLaunchConfig[] {
   return [
     { type: DEBUG_TYPE, request: 'launch', name: 'Debug scenario', scenario: '${file}', stopOnEntry: true },
-    { type: DEBUG_TYPE, request: 'replay', name: 'Replay recording', recording: '${file}' },
+    { type: DEBUG_TYPE, request: 'launch', name: 'Replay recording', replay: '${file}', stopOnEntry: true },
   ];
 }
 
@@ -48,7 +50,7 @@ export function initialConfigurations(): XenLaunchConfig[] {
 export function configForFile(file: string): XenLaunchConfig | undefined {
   const ext = extname(file).toLowerCase();
   if (ext === SCENARIO_EXT) return { type: DEBUG_TYPE, request: 'launch', name: `Debug ${basename(file)}`, scenario: file, stopOnEntry: true };
-  if (ext === RECORDING_EXT) return { type: DEBUG_TYPE, request: 'replay', name: `Replay ${basename(file)}`, recording: file };
+  if (ext === RECORDING_EXT) return { type: DEBUG_TYPE, request: 'launch', name: `Replay ${basename(file)}`, replay: file, stopOnEntry: true };
   return undefined;
 }
 
@@ -64,14 +66,13 @@ export function resolveFirst(input: Partial<XenLaunchConfig>, ctx: ResolveContex
     cfg = forFile;
   }
   const request = cfg.request ?? 'launch';
-  if (request !== 'launch' && request !== 'replay') return { error: `xen-domu: unknown request "${request}" (use "launch" or "replay").` };
-  const config: XenLaunchConfig = { ...cfg, type: DEBUG_TYPE, request, name: cfg.name ?? (request === 'launch' ? 'Debug scenario' : 'Replay recording') };
-  if (request === 'launch') {
+  if (request !== 'launch') return { error: `xen-domu: unsupported request "${request}": use "launch" with "scenario" (a .xens) or "replay" (a .xenrec).` };
+  const replaying = cfg.replay !== undefined;
+  const config: XenLaunchConfig = { ...cfg, type: DEBUG_TYPE, request, name: cfg.name ?? (replaying ? 'Replay recording' : 'Debug scenario') };
+  config.stopOnEntry ??= true;
+  if (!replaying) {
     config.seed ??= ctx.defaultSeed;
-    config.stopOnEntry ??= true;
     config.record ??= true;
-  } else {
-    config.stopOnEntry ??= true;
   }
   return { config };
 }
@@ -83,9 +84,11 @@ function absolute(p: string, ctx: ResolveContext): string {
 /** Second pass (after variable substitution): files must be named, paths absolute, the recording path decided. */
 export function resolveSecond(config: XenLaunchConfig, ctx: ResolveContext): Resolved {
   const out: XenLaunchConfig = { ...config };
-  if (out.request === 'replay') {
-    if (typeof out.recording !== 'string' || out.recording === '') return { error: 'xen-domu replay: "recording" must name a .xenrec file (or an imported xenstored trace).' };
-    out.recording = absolute(out.recording, ctx);
+  if (out.replay !== undefined) {
+    if (typeof out.replay !== 'string' || out.replay === '') return { error: 'xen-domu: "replay" must name a .xenrec recording (or an imported xenstored trace).' };
+    if (out.scenario !== undefined) return { error: 'xen-domu: a configuration has "scenario" (a live run) or "replay" (a recording), not both.' };
+    out.replay = absolute(out.replay, ctx);
+    out.record = false; // a replay records nothing new
     return { config: out };
   }
   if (typeof out.scenario !== 'string' || out.scenario === '') return { error: 'xen-domu launch: "scenario" must name a .xens file, e.g. "${file}" or "examples/001-vbd-handshake.xens".' };
@@ -105,4 +108,10 @@ export function recordingPath(scenario: string, seed: number, ctx: ResolveContex
     ? absolute(ctx.recordingFolder, ctx)
     : ctx.workspaceFolder !== undefined ? join(ctx.workspaceFolder, '.xen-recordings') : dirname(scenario);
   return join(folder, `${basename(scenario, extname(scenario))}.seed${seed}${RECORDING_EXT}`);
+}
+
+/** The recording a session replays, or undefined for a live run. */
+export function replayedRecording(config: { readonly [key: string]: unknown }): string | undefined {
+  // (the adapter's launch takes the recording as `replay`)
+  return typeof config.replay === 'string' ? config.replay : undefined;
 }

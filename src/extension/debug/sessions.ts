@@ -31,8 +31,10 @@ export class XenSessions implements vscode.Disposable {
   readonly onDidChange = this.emitter.event;
   private readonly states = new Map<string, SessionState>();
   private readonly disposables: vscode.Disposable[] = [];
+  /** The adapter's recent error responses, newest last (for the log and for tests' messages). */
+  readonly recentErrors: string[] = [];
 
-  constructor() {
+  constructor(private readonly log?: vscode.LogOutputChannel) {
     this.disposables.push(
       this.emitter,
       vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, { createDebugAdapterTracker: (s) => this.tracker(s) }),
@@ -79,7 +81,13 @@ export class XenSessions implements vscode.Disposable {
 
   private tracker(s: vscode.DebugSession): vscode.DebugAdapterTracker {
     return {
+      onError: (err) => this.error(`adapter error: ${err.message}`),
       onDidSendMessage: (m: DebugProtocol.ProtocolMessage) => {
+        if (m.type === 'response') {
+          const r = m as DebugProtocol.Response;
+          if (!r.success) this.error(`${r.command} failed: ${r.message ?? ''}`);
+          return;
+        }
         if (m.type !== 'event') return;
         const e = m as DebugProtocol.Event;
         const st = this.states.get(s.id) ?? { stopped: false };
@@ -113,6 +121,12 @@ export class XenSessions implements vscode.Disposable {
         }
       },
     };
+  }
+
+  private error(text: string): void {
+    this.recentErrors.push(text);
+    if (this.recentErrors.length > 20) this.recentErrors.shift();
+    this.log?.warn(text);
   }
 
   private fire(kind: ChangeKind, session: vscode.DebugSession | undefined, extra: Partial<SessionChange> = {}): void {

@@ -3,6 +3,7 @@
 // and the Timeline show the recorded run with the usual forward and backward navigation.
 import * as vscode from 'vscode';
 import { decodePreamble, type RecordingHeader } from '../../emulator/recording/format';
+import { replayedRecording } from '../debug/launchConfig';
 import type { XenSessions } from '../debug/sessions';
 import { settings } from '../settings';
 import { escapeHtml, nonce, page } from '../webviewHtml';
@@ -27,7 +28,7 @@ async function readHeader(uri: vscode.Uri): Promise<HeaderInfo> {
 
 function isReplaying(uri: vscode.Uri): boolean {
   const s = vscode.debug.activeDebugSession;
-  return s?.type === 'xen-domu' && s.configuration.request === 'replay' && s.configuration.recording === uri.fsPath;
+  return s?.type === 'xen-domu' && replayedRecording(s.configuration) === uri.fsPath;
 }
 
 function html(webview: vscode.Webview, uri: vscode.Uri, info: HeaderInfo): string {
@@ -70,12 +71,12 @@ class RecordingEditorProvider implements vscode.CustomReadonlyEditorProvider {
     const replay = async () => {
       status('Starting the replay…');
       const ok = await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(doc.uri), {
-        type: 'xen-domu', request: 'replay', name: `Replay ${doc.uri.path.split('/').pop() ?? ''}`, recording: doc.uri.fsPath, stopOnEntry: true,
+        type: 'xen-domu', request: 'launch', name: `Replay ${doc.uri.path.split('/').pop() ?? ''}`, replay: doc.uri.fsPath, stopOnEntry: true,
       });
       status(ok ? 'Replaying: step forward and back, or pick an event in the Timeline.' : 'The replay did not start (see the Debug Console).');
     };
     const sub = this.sessions.onDidChange((c) => {
-      if (c.kind === 'ended' && c.session?.configuration.recording === doc.uri.fsPath) status('Replay ended.');
+      if (c.kind === 'ended' && c.session !== undefined && replayedRecording(c.session.configuration) === doc.uri.fsPath) status('Replay ended.');
     });
     panel.onDidDispose(() => sub.dispose());
     panel.webview.onDidReceiveMessage(async (m: { command?: string }) => {

@@ -5,7 +5,7 @@ import { XEN_REQUESTS, type DevicesBody, type EventChannelsBody, type GrantsBody
 import type { XenSessions } from '../debug/sessions';
 import type { ItemSpec } from './itemSpec';
 import { channelDomainItems, deviceEndItems, deviceItems, grantDomainItems, grantItemsOf, portItemsOf } from './tablesModel';
-import { errorSpec, XenTreeProvider } from './treeItems';
+import { errorSpec, runningSpec, XenTreeProvider } from './treeItems';
 
 export interface RowElement {
   spec: ItemSpec;
@@ -25,6 +25,10 @@ abstract class BodyTreeProvider<B> extends XenTreeProvider<RowElement> {
 
   protected errorElement(err: unknown): RowElement {
     return { spec: errorSpec(this.viewName, err) };
+  }
+
+  protected runningElement(): RowElement {
+    return { spec: runningSpec(this.viewName) };
   }
 
   /** The body of the current generation (one request per reload, shared by all rows). */

@@ -6,7 +6,7 @@ import type { XenSessions } from '../debug/sessions';
 import { settings } from '../settings';
 import type { ItemSpec } from './itemSpec';
 import { timelineItems } from './timelineModel';
-import { errorSpec, XenTreeProvider } from './treeItems';
+import { errorSpec, runningSpec, XenTreeProvider } from './treeItems';
 
 export interface TimelineElement {
   spec: ItemSpec;
@@ -20,8 +20,15 @@ export class TimelineTreeProvider extends XenTreeProvider<TimelineElement> {
     this.pages = [];
   }
 
+  // the event log can be read while the session runs
+  protected override readonly needsStop: boolean = false;
+
   protected errorElement(err: unknown): TimelineElement {
     return { spec: errorSpec('timeline', err) };
+  }
+
+  protected runningElement(): TimelineElement {
+    return { spec: runningSpec('timeline') };
   }
 
   private async page(session: vscode.DebugSession, start: number): Promise<TimelineBody> {

@@ -66,9 +66,13 @@ export abstract class XenTreeProvider<E extends { spec: ItemSpec }> implements v
     return toTreeItem(e.spec);
   }
 
+  /** The adapter answers this view's request only while stopped. */
+  protected readonly needsStop: boolean = true;
+
   async getChildren(parent?: E): Promise<E[]> {
     const session = this.sessions.active;
     if (session === undefined) return [];
+    if (this.needsStop && !this.sessions.isStopped(session)) return parent === undefined ? [this.runningElement()] : [];
     try {
       return await this.load(parent, session);
     } catch (err) {
@@ -79,6 +83,7 @@ export abstract class XenTreeProvider<E extends { spec: ItemSpec }> implements v
   }
 
   protected abstract errorElement(err: unknown): E;
+  protected abstract runningElement(): E;
 
   dispose(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -90,4 +95,8 @@ export abstract class XenTreeProvider<E extends { spec: ItemSpec }> implements v
 export function errorSpec(view: string, err: unknown): ItemSpec {
   const message = err instanceof Error ? err.message : String(err);
   return { id: `${view}:error`, label: 'Not available', description: message, tooltip: message, collapsible: false, contextValue: 'error', icon: 'warning' };
+}
+
+export function runningSpec(view: string): ItemSpec {
+  return { id: `${view}:running`, label: 'Running…', description: 'shown when the session stops', collapsible: false, contextValue: 'running', icon: 'loading~spin' };
 }

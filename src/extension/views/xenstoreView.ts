@@ -5,7 +5,7 @@ import { XEN_REQUESTS, type XenstoreArgs, type XenstoreBody, type XenstoreNodeIn
 import type { XenSessions } from '../debug/sessions';
 import { settings } from '../settings';
 import type { ItemSpec } from './itemSpec';
-import { errorSpec, XenTreeProvider } from './treeItems';
+import { errorSpec, runningSpec, XenTreeProvider } from './treeItems';
 import { loadMoreItem, xenstoreItem } from './xenstoreModel';
 
 export interface XsElement {
@@ -41,6 +41,10 @@ export class XenstoreTreeProvider extends XenTreeProvider<XsElement> {
 
   protected errorElement(err: unknown): XsElement {
     return { spec: errorSpec('xs', err), path: '' };
+  }
+
+  protected runningElement(): XsElement {
+    return { spec: runningSpec('xs'), path: '' };
   }
 
   private async page(session: vscode.DebugSession, path: string, start: number): Promise<XenstoreBody> {

@@ -117,7 +117,7 @@ export class Workbench {
   }
 
   /** Opens a file of the workspace through Quick Open and waits for its editor tab to be active. */
-  async openFile(relativePath: string): Promise<void> {
+  async openFile(relativePath: string, opts: { textEditor?: boolean } = {}): Promise<void> {
     const { page } = this;
     const name = relativePath.split('/').pop() ?? relativePath;
     const input = page.locator('.quick-input-widget .quick-input-box input');
@@ -130,7 +130,8 @@ export class Workbench {
       .waitFor({ timeout: 15_000 });
     await page.keyboard.press('Enter');
     await this.activeTab(name).waitFor({ timeout: 15_000 });
-    await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 15_000 });
+    // a custom editor (e.g. a webview) has no text lines to wait for
+    if (opts.textEditor !== false) await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 15_000 });
   }
 
   /** The active editor tab with this file name. */
@@ -214,13 +215,33 @@ export class Workbench {
       .filter({ hasText: /\S/ })
       .first();
     await reason.waitFor({ timeout: timeoutMs });
-    // textContent: innerText would apply the CSS capitalisation ("Paused On Entry")
-    return ((await reason.textContent()) ?? '').replace(/\s+/g, ' ').trim();
+    // With several threads the session row says "Paused" and the thread that stopped says why
+    // ("Paused on entry"); that row may render a moment later.
+    const labels = page.locator('.debug-call-stack .monaco-list-row .state.label').or(page.locator('.pane-header .call-stack-state-message:not([hidden]) .label'));
+    const deadline = Date.now() + 3_000;
+    for (;;) {
+      // textContent: innerText would apply the CSS capitalisation ("Paused On Entry")
+      const texts = (await labels.allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
+      // an adapter may describe the stop in its own words ("stopped on entry")
+      const why = texts.find((t) => !/^(paused|running)$/i.test(t));
+      if (why !== undefined || Date.now() > deadline) return why ?? texts[0] ?? '';
+      await page.waitForTimeout(150);
+    }
   }
 
   /** Stack frames of the Call Stack view, top first (only the rendered, i.e. expanded, ones). */
   async stackFrames(): Promise<StackFrameRow[]> {
-    await this.page.locator('.debug-call-stack .stack-frame').first().waitFor({ timeout: 15_000 });
+    // with several threads, the one that stopped may be shown collapsed: expand it
+    const frames = this.page.locator('.debug-call-stack .stack-frame');
+    if ((await frames.count()) === 0) {
+      const stopped = this.page
+        .locator('.debug-call-stack .monaco-list-row[aria-expanded="false"]')
+        .filter({ has: this.page.locator('.state.label', { hasText: /\S/ }) })
+        .filter({ hasNot: this.page.locator('.state.label', { hasText: /^\s*(paused|running)\s*$/i }) })
+        .first();
+      if ((await stopped.count()) > 0) await stopped.click();
+    }
+    await frames.first().waitFor({ timeout: 15_000 });
     return this.page.locator('.debug-call-stack .stack-frame').evaluateAll((els) =>
       els.map((e) => ({
         name: (e.querySelector('.label')?.textContent ?? '').trim(),
@@ -382,19 +403,30 @@ export class Workbench {
     return this.page.locator(`.debug-toolbar .codicon-${codicon}`).first();
   }
 
-  /** Clicks a debug toolbar button and waits until the session is paused again (the top frame changed or was re-rendered). */
-  async debugStep(codicon: string, timeoutMs = 30_000): Promise<void> {
+  /**
+   * Clicks a debug toolbar button and waits until the session is paused somewhere else: the
+   * top stack frame (when the Call Stack is shown) or the status bar entry of `progressText`
+   * (e.g. the Xen extension's "event #N") changed.
+   */
+  async debugStep(codicon: string, progressText: RegExp = /event #\d+/, timeoutMs = 30_000): Promise<void> {
     const { page } = this;
-    const before = await this.topFrameKey();
+    const where = async () => `${await this.topFrameKey()} ${await this.statusBarText(progressText)}`;
+    const before = await where();
     await this.debugButton(codicon).click();
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await page.waitForTimeout(200);
-      const paused = await page.locator('.debug-toolbar .codicon-debug-continue').count();
-      const now = paused ? await this.topFrameKey() : '';
-      if (paused && now !== '' && now !== before) return;
+      const paused = (await page.locator('.debug-toolbar .codicon-debug-continue').count()) > 0;
+      const now = paused ? await where() : '';
+      if (paused && now.trim() !== '' && now !== before) return;
       if (Date.now() > deadline) throw new Error(`still at "${before}" after ${codicon}`);
     }
+  }
+
+  /** Text of the first status bar entry matching `re` ('' when none). */
+  async statusBarText(re: RegExp): Promise<string> {
+    const texts = await this.page.locator('.part.statusbar .statusbar-item').allTextContents();
+    return texts.map((t) => t.trim()).find((t) => re.test(t)) ?? '';
   }
 
   /** "name source:line:col" of the top stack frame, or '' when none is rendered. */

@@ -18,6 +18,8 @@ test('a .xens file opens in the Xen Scenario language mode', async ({ wb }) => {
 });
 
 test('the activity bar shows the Xen container, with the XenStore view waiting for a session', async ({ wb, page }) => {
+  // the extension host may still be starting on a loaded machine
+  await wb.activityBarItem('Xen').waitFor({ timeout: 60_000 });
   const titles = await wb.activityBarTitles();
   assert.ok(titles.some((t) => t === 'Xen' || t.startsWith('Xen (')), `Xen in activity bar [${titles.join(', ')}]`);
   await wb.openViewContainer('Xen');

@@ -1,0 +1,115 @@
+// Debugging inside VS Code through the real adapter: the configuration provider, the
+// views' providers fed by xen/... requests, the breakpoint and sequence commands.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { suite, test, waitFor } from './harness';
+import { api, debug, move, nextStop, rowAt, rows, stopAllSessions, topFrame, workspaceFile } from './xen';
+
+const HANDSHAKE = '001-vbd-handshake.xens';
+
+suite('debugging', () => {
+  test('a launch stops on entry on the first statement; the XenStore view lists the store', async () => {
+    const x = await api();
+    await stopAllSessions();
+    const stop = await debug(x, { type: 'xen-domu', request: 'launch', name: 'host: handshake', scenario: workspaceFile(HANDSHAKE).fsPath });
+    assert.equal(stop.stopped?.reason, 'entry');
+    const top = await topFrame(x);
+    assert.equal(top.source, HANDSHAKE);
+    assert.equal(top.line, 11);
+    await waitFor('XenStore root rows', async () => (await rows(x.views.xenstore)).some((r) => r.label === 'tool'));
+  }, 90_000);
+
+  test('after a step the XenStore view shows the new domain, marked as changed', async () => {
+    const x = await api();
+    await move(x, 'workbench.action.debug.stepOver');
+    assert.equal((await topFrame(x)).line, 12);
+    const dom1 = await waitFor('/local/domain/1', async () => {
+      const rs = await rows(x.views.xenstore, (await rowAt(x.views.xenstore, ['local', 'domain'])).element);
+      return rs.find((r) => r.label === '1');
+    });
+    const item = await x.views.xenstore.getTreeItem(dom1.element);
+    const label = item.label as vscode.TreeItemLabel;
+    assert.ok(label.highlights !== undefined && label.highlights.length > 0, 'created since the last stop: highlighted');
+  }, 60_000);
+
+  test('the Devices view shows the vbd pair with both XenbusStates', async () => {
+    const x = await api();
+    const dev = await waitFor('vbd xvda', async () => (await rows(x.views.devices)).find((r) => r.label === 'vbd xvda'));
+    assert.match(dev.description, /front \w+ · back \w+/);
+  }, 30_000);
+
+  test('a state-transition breakpoint from the command stops at that transition; step back undoes it', async () => {
+    const x = await api();
+    vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
+    const bp = await vscode.commands.executeCommand<vscode.FunctionBreakpoint>('xenDomu.addStateBreakpoint', 'xvda', 'backend', 'InitWait');
+    assert.equal(bp.functionName, 'state xvda backend -> InitWait');
+    const hit = await move(x, 'workbench.action.debug.continue');
+    assert.equal(hit.stopped?.reason, 'function breakpoint');
+    const state = await waitFor('backend state node = 2', async () => {
+      const r = await rowAt(x.views.xenstore, ['local', 'domain', '0', 'backend', 'vbd', '1', '51712', 'state']);
+      return r.description === '2' ? r : undefined;
+    });
+    assert.equal(state.description, '2');
+    await waitFor('Devices: back InitWait', async () => (await rows(x.views.devices)).find((r) => r.label === 'vbd xvda' && /back InitWait/.test(r.description)));
+    await move(x, 'workbench.action.debug.stepBack');
+    await waitFor('backend state back to 1 after step back', async () => {
+      const r = await rowAt(x.views.xenstore, ['local', 'domain', '0', 'backend', 'vbd', '1', '51712', 'state']);
+      return r.description === '1';
+    });
+    vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
+  }, 60_000);
+
+  test('the sequence diagram draws the messages around the current event and exports as SVG', async () => {
+    const x = await api();
+    await vscode.commands.executeCommand('xenDomu.showSequenceDiagram');
+    const body = await waitFor('a sequence body', () => x.sequence.body);
+    assert.ok(body.messages.length > 0, 'messages around the current event');
+    const target = workspaceFile('sequence-export.svg');
+    const written = await vscode.commands.executeCommand<vscode.Uri>('xenDomu.exportSequenceSvg', target);
+    assert.equal(written.fsPath, target.fsPath);
+    const svg = new TextDecoder().decode(await vscode.workspace.fs.readFile(target));
+    assert.match(svg, /^<\?xml[^>]*>\n<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.ok((svg.match(/<g class="message/g) ?? []).length === body.messages.length);
+  }, 30_000);
+
+  test('the Timeline lists the events; a click (xen/goto) moves the whole state there', async () => {
+    const x = await api();
+    const events = await waitFor('timeline rows', async () => {
+      const rs = await rows(x.views.timeline);
+      return rs.length > 10 ? rs : undefined;
+    });
+    assert.match(events[0].label, /^#0 /);
+    const stop = await move(x, 'xenDomu.timeline.goto', 5);
+    assert.equal(stop.stopped?.reason, 'goto');
+    await waitFor('XenStore without /local after going back to event #5', async () => !(await rows(x.views.xenstore)).some((r) => r.label === 'local'));
+    await stopAllSessions();
+  }, 60_000);
+});
+
+suite('recordings', () => {
+  test('opening a .xenrec replays it in a xen-domu session', async () => {
+    const x = await api();
+    await stopAllSessions();
+    // a recording of the handshake, written by a live session
+    const rec = workspaceFile('.xen-recordings/001-vbd-handshake.seed0.xenrec');
+    await waitFor('the earlier session left a recording', async () => (await vscode.workspace.fs.stat(rec).then(() => true, () => false)));
+    await move(x, 'vscode.openWith', rec, 'xenDomu.recording');
+    const s = x.sessions.active;
+    assert.ok(s, 'a session');
+    assert.equal(s.configuration.replay, rec.fsPath);
+    await waitFor('replayed XenStore rows', async () => (await rows(x.views.xenstore)).length > 0);
+    await stopAllSessions();
+  }, 90_000);
+
+  test('Import xenstored Trace converts a real trace with xen-domu import and replays it', async () => {
+    const x = await api();
+    const trace = workspaceFile('oxenstored-4.17.7-vbd-handshake.access.log');
+    const stopped = nextStop(x, 60_000);
+    const out = await vscode.commands.executeCommand<vscode.Uri | undefined>('xenDomu.importTrace', trace);
+    assert.ok(out, 'a recording was written');
+    assert.match(out.path, /\.xenrec$/);
+    await stopped;
+    await waitFor('the imported store in the XenStore view', async () => (await rows(x.views.xenstore)).some((r) => r.label === 'local'));
+    await stopAllSessions();
+  }, 90_000);
+});

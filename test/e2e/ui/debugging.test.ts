@@ -1,0 +1,186 @@
+// Debugging a scenario as a person does it: F5 on an example, the Xen views, breakpoints
+// from the commands, stepping forward and back, recordings, the sequence diagram.
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Workbench } from '../lib/workbench';
+import { test } from './harness';
+
+const REPO = join(__dirname, '..', '..', '..');
+const HANDSHAKE = '001-vbd-handshake.xens';
+/** the backend's state node of the example's vbd, as rows of the XenStore view */
+const BACKEND_STATE = ['local', 'domain', '0', 'backend', 'vbd', '1', '51712', 'state'];
+
+/** Breakpoints live in the workspace's storage: every test starts without any. */
+async function fresh(wb: Workbench): Promise<void> {
+  await wb.runCommand('Remove All Breakpoints');
+}
+
+async function stopDebugging(wb: Workbench): Promise<void> {
+  await wb.page.keyboard.press('Shift+F5');
+  await wb.waitForSessionEnd();
+}
+
+/** Puts the cursor on a line (Go to Line) and toggles a breakpoint there (F9). */
+async function breakpointOnLine(wb: Workbench, line: number): Promise<void> {
+  await wb.page.keyboard.press('Control+G');
+  await wb.page.locator('.quick-input-widget .quick-input-box input').pressSequentially(String(line), { delay: 25 });
+  await wb.page.keyboard.press('Enter');
+  await wb.page.keyboard.press('F9');
+}
+
+test('F5 on an example stops on entry with the scenario line highlighted', async ({ wb, log }) => {
+  await fresh(wb);
+  await wb.openFile(HANDSHAKE);
+  await wb.pressF5(); // no launch.json: the configuration provider debugs the open scenario
+  assert.match(await wb.waitForPaused(), /on entry/i);
+  const [top] = await wb.stackFrames();
+  assert.equal(top.source, HANDSHAKE);
+  assert.equal(top.position.split(':')[0], '11', `stopped on "boot guest" (${JSON.stringify(top)})`);
+  assert.deepEqual(await wb.highlightedLines(), [11]);
+  log('paused on entry at line 11');
+  await wb.screenshot('ui-10-f5-stopped-on-entry');
+  await stopDebugging(wb);
+}, { timeoutMs: 150_000 });
+
+test('the XenStore view shows the example\'s nodes and updates after a step', async ({ wb, log }) => {
+  await fresh(wb);
+  await wb.openFile(HANDSHAKE);
+  await wb.pressF5();
+  await wb.waitForPaused();
+  await wb.openViewContainer('Xen');
+  await wb.waitForTreeRow('XenStore', 'tool');
+  assert.ok(!(await wb.treeRows('XenStore')).some((r) => r.label === 'local'), 'no guest yet before boot');
+  await wb.debugStep('debug-step-over'); // boot guest
+  await wb.expandTreePath('XenStore', ['local', 'domain']);
+  const dom1 = await wb.waitForTreeRow('XenStore', '1');
+  assert.ok(dom1.highlighted, 'the new domain is highlighted as changed since the last stop');
+  await wb.expandTreePath('XenStore', ['local', 'domain', '1']);
+  await wb.waitForTreeRow('XenStore', 'device');
+  await wb.waitForTreeRow('Devices', 'vbd xvda', /front Initialising · back/);
+  log('domain 1 and its vbd shown after the step');
+  await wb.screenshot('ui-11-xenstore-after-step');
+  await stopDebugging(wb);
+}, { timeoutMs: 150_000 });
+
+test('a state-transition breakpoint added by the command stops at the right event', async ({ wb, log }) => {
+  await fresh(wb);
+  await wb.openFile(HANDSHAKE);
+  // devices come from the open scenario before any session runs
+  await wb.runCommandWithPicks('Xen: Add XenbusState Transition Breakpoint', ['xvda', 'backend', 'InitWait']);
+  await wb.pressF5();
+  assert.match(await wb.waitForPaused(), /on entry/i);
+  await wb.continue();
+  await wb.page.waitForTimeout(500);
+  assert.match(await wb.waitForPaused(), /breakpoint/i);
+  await wb.openViewContainer('Xen');
+  await wb.waitForTreeRow('Devices', 'vbd xvda', /back InitWait/);
+  await wb.expandTreePath('XenStore', BACKEND_STATE.slice(0, -1));
+  const state = await wb.waitForTreeRow('XenStore', 'state', /^2$/);
+  assert.ok(state.highlighted, 'the state node just written is highlighted');
+  log('stopped with the backend in InitWait');
+  await wb.screenshot('ui-12-state-breakpoint-hit');
+  await stopDebugging(wb);
+  await fresh(wb);
+}, { timeoutMs: 150_000 });
+
+test('step back restores the earlier value in the XenStore view', async ({ wb, log }) => {
+  await fresh(wb);
+  await wb.openFile(HANDSHAKE);
+  await breakpointOnLine(wb, 15); // step2: wait until xvda backend == InitWait
+  await wb.pressF5();
+  await wb.waitForPaused();
+  await wb.continue();
+  await wb.page.waitForTimeout(500);
+  assert.match(await wb.waitForPaused(), /breakpoint/i);
+  await wb.openViewContainer('Xen');
+  await wb.expandTreePath('XenStore', BACKEND_STATE.slice(0, -1));
+  await wb.waitForTreeRow('XenStore', 'state', /^1$/);
+  await wb.debugStep('debug-step-over');
+  await wb.waitForTreeRow('XenStore', 'state', /^2$/);
+  log('backend state 1 -> 2 after the wait');
+  await wb.screenshot('ui-13a-before-step-back');
+  await wb.debugStep('debug-step-back');
+  await wb.waitForTreeRow('XenStore', 'state', /^1$/);
+  assert.deepEqual(await wb.highlightedLines(), [15]);
+  log('step back: state 1 again, line 15');
+  await wb.screenshot('ui-13b-after-step-back');
+  await stopDebugging(wb);
+  await fresh(wb);
+}, { timeoutMs: 150_000 });
+
+test('stepping through the recovery after migration shows each replayed request\'s sector', async ({ wb, log }) => {
+  // the netbsd-2006 example replays onto the wrong sector; until that flavour is modelled, Linux's intact replay
+  const netbsd2006 = existsSync(join(REPO, 'src', 'emulator', 'guests', 'netbsd-2006'));
+  const file = netbsd2006 ? '004-netbsd-2006-replay-wrong-sector.xens' : '004-linux-replay-intact.xens';
+  const phase = netbsd2006 ? 'rec_ring_recover' : 'blkif_recover';
+  await fresh(wb);
+  await wb.openFile(file);
+  await wb.runCommandWithPicks('Xen: Add Suspend/Resume Phase Breakpoint', [phase]);
+  await wb.pressF5();
+  await wb.waitForPaused();
+  await wb.continue();
+  await wb.page.waitForTimeout(500);
+  assert.match(await wb.waitForPaused(), /breakpoint/i);
+  const [top] = await wb.stackFrames();
+  assert.equal(top.name.split(/[ (]/)[0], phase);
+  log(`stopped in ${phase}`);
+  const sectors: string[] = [];
+  for (let i = 0; i < 40 && sectors.length < 4; i++) {
+    const rows = await wb.variables();
+    const s = rows.find((r) => /sector/.test(r.name) && r.value !== '');
+    if (s && !sectors.includes(s.value)) sectors.push(s.value);
+    await wb.debugStep('debug-step-into');
+  }
+  log(`sectors seen: ${sectors.join(', ')}`);
+  assert.ok(sectors.length > 0, 'the replayed requests show their sector');
+  if (netbsd2006) assert.ok(sectors.some((s) => !/^(2048|2056|2064|2072)$/.test(s)), `a replayed request lands on a wrong sector (${sectors.join(', ')})`);
+  else assert.ok(sectors.every((s) => /^(2048|2056|2064|2072)$/.test(s)), `Linux replays the written sectors (${sectors.join(', ')})`);
+  await wb.screenshot('ui-14-replay-sectors');
+  await stopDebugging(wb);
+  await fresh(wb);
+}, { timeoutMs: 240_000 });
+
+test('opening a recording replays it; the Timeline jumps to an event', async ({ wb, folder, log }) => {
+  await fresh(wb);
+  // a recording made on the command line, as CI would leave one
+  execFileSync(process.execPath, [join(REPO, 'dist', 'cli.js'), 'run', join(folder, HANDSHAKE), '--record', join(folder, 'handshake.xenrec')], { stdio: 'pipe' });
+  await wb.openFile('handshake.xenrec', { textEditor: false });
+  await wb.page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: 30_000 });
+  assert.match(await wb.waitForPaused(), /on entry/i);
+  await wb.openViewContainer('Xen');
+  await wb.expandView('Event Timeline');
+  await wb.waitForTreeRow('Event Timeline', '#0 domain 0 "Domain-0" created (1024 pages, mfns 0x1000..)', undefined, 30_000).catch(() => undefined);
+  const rows = await wb.treeRows('Event Timeline');
+  assert.ok(rows.length > 5, 'the Timeline lists the recorded events');
+  const target = rows[Math.min(rows.length - 2, 20)];
+  await wb.clickTreeRow('Event Timeline', target.label);
+  await wb.page.waitForTimeout(1000);
+  await wb.waitForPaused();
+  log(`went to ${target.label}`);
+  await wb.screenshot('ui-15-recording-replay-timeline');
+  await stopDebugging(wb);
+}, { timeoutMs: 150_000 });
+
+test('the sequence diagram renders the messages around the current event', async ({ wb, log }) => {
+  await fresh(wb);
+  await wb.openFile(HANDSHAKE);
+  await breakpointOnLine(wb, 18); // step3: the frontend publishes its ring
+  await wb.pressF5();
+  await wb.waitForPaused();
+  await wb.continue();
+  await wb.page.waitForTimeout(500);
+  await wb.waitForPaused();
+  await wb.runCommand('Xen: Show Sequence Diagram');
+  const frame = wb.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  await frame.locator('svg g.message').first().waitFor({ timeout: 30_000 });
+  const messages = await frame.locator('svg g.message').count();
+  const lanes = await frame.locator('svg g.lane').count();
+  assert.ok(messages > 0 && lanes >= 2, `${messages} messages, ${lanes} lanes`);
+  assert.equal(await frame.locator('svg g.message.current').count(), 1);
+  log(`${messages} messages on ${lanes} lanes`);
+  await wb.screenshot('ui-16-sequence-diagram');
+  await stopDebugging(wb);
+  await fresh(wb);
+}, { timeoutMs: 150_000 });
