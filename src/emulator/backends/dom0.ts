@@ -1,6 +1,7 @@
 // Domain 0's kernel as the backends need it: its vCPU upcall (so a frontend's
 // notification reaches the backend's irq handler), its xenwatch thread, and the xenbus
-// backend bus with the block backend of the chosen flavour (Linux blkback, or FreeBSD's xbb).
+// backend bus with the block backend of the chosen flavour (Linux blkback, or FreeBSD's xbb)
+// and Linux netback.
 import type { Emulator } from '../emulator';
 import { Kernel } from '../guest/kernel';
 import { LocalTransport } from '../xenstore/local';
@@ -13,6 +14,8 @@ import { linuxBlkback } from './blkback/linux_xenbus';
 import { release_held, xen_blkif_be_int } from './blkback/linux_blkback';
 import { freebsdBlkback } from './blkback/freebsd_xenbus';
 import { xbb_intr, xbb_release_held } from './blkback/freebsd_blkback';
+import { linuxNetback } from './netback/xenbus';
+import { registerNetbackHandlers } from './netback/interface';
 
 export const DOM0_PAGES = 1024;
 
@@ -26,6 +29,9 @@ export class Dom0 {
     this.xs = new XsClient(new LocalTransport(xsd, 0), 'dom0');
     this.bus = new BackendBus(this.k, this.xs);
     for (const d of drivers) this.bus.register(d);
+    // vifs: Linux netback, whatever the block backend's flavour
+    this.bus.register(linuxNetback);
+    registerNetbackHandlers(this.k);
     this.k.registerHandler('xen_blkif_be_int', (k, arg) => { xen_blkif_be_int(k, arg); });
     this.k.registerHandler('xbb_intr', (k, arg) => { xbb_intr(k, arg); });
   }

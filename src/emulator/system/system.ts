@@ -20,6 +20,9 @@ import { backendPath, block_hotplug, frontendPath, libxl__device_add } from '../
 import { type DeviceConfig, type DomainConfig, STORE_PFN } from '../toolstack/layout';
 import { xc_domain_resume } from '../toolstack/libxl_dom_suspend';
 import { Lifecycle } from './lifecycle';
+import { vifConfigId } from '../backends/netback/common';
+import { spawnXenconsoled } from '../devices/xenconsoled';
+import { bridgeDeliver, guestSend, installNetwork, setEcho, vifBackendConfig } from './network';
 
 /** What a guest kernel flavour provides to the system. */
 export interface GuestKernel {
@@ -31,6 +34,8 @@ export interface GuestKernel {
   kickIo(vdev: number): Thread;
   /** the kernel's state object ("kernels" registry name) for submit_bio */
   readonly k: Kernel;
+  /** a process sending frames on vif `devid`, when the flavour has a network stack */
+  xmit?(devid: number, frames: Uint8Array[]): Thread;
 }
 
 export type GuestFactory = (sys: XenSystem, cfg: DomainConfig) => GuestKernel;
@@ -67,9 +72,11 @@ export class XenSystem {
     spawnXenstored(em, this.xsd);
     this.dom0 = new Dom0(em, this.xsd, opts.dom0Flavour ?? 'linux');
     this.dom0.boot();
+    spawnXenconsoled(em, this.xsd, this.dom0.k);
     this.xl = new XsClient(new LocalTransport(this.xsd, 0), 'xl');
     em.spawn('xl/xenwatch', 'toolstack', 0, () => this.xl.xenwatch_thread());
     this.dom0.xs.watchDelay = this.xl.watchDelay = this.watchDelay;
+    installNetwork(this);
   }
 
   /** Network traffic on a vif (installed by the network device models): an error text or undefined. */
@@ -129,6 +136,7 @@ export class XenSystem {
       };
       em.emit({ k: 'obj.new', id: vbdConfigId(domid, dev.devid), init: bc });
     }
+    if (dev.kind === 'vif') em.emit({ k: 'obj.new', id: vifConfigId(domid, dev.devid), init: vifBackendConfig(dev) });
     em.emit({ k: 'obj.set', id: 'devices', key: `${cfg.name}/${dev.kind}/${dev.devid}`, v: { frontend: frontendPath(domid, dev), backend: backendPath(domid, dev) } });
   }
 
@@ -164,6 +172,15 @@ export class XenSystem {
       this.em.spawn('dom0/release', 'backend', 0, () => this.dom0.release_held(dev));
     }
   }
+
+  /** A process in guest `name` sends these frames on vif `devid` (its actor id). */
+  send(name: string, devid: number, ...frames: Uint8Array[]): number { return guestSend(this, name, devid, frames); }
+
+  /** dom0's bridge hands these frames to vif `devid` of guest `name` (its actor id). */
+  inject(name: string, devid: number, ...frames: Uint8Array[]): number { return bridgeDeliver(this, name, devid, frames); }
+
+  /** The bridge reflects every frame vif `devid` of `name` sends back to it (or stops). */
+  echo(name: string, devid: number, on: boolean): void { setEcho(this, name, devid, on); }
 
   /** Suspend, then resume in place with HYPERVISOR_suspend returning 1 (a cancelled suspend). */
   suspendCancel(name: string): number {

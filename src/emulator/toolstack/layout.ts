@@ -35,6 +35,12 @@ export interface VifConfig {
   backendDom: number;
   backend: string;
   bridge: string;
+  /** xl.cfg's ip=: the guest's IPv4 address on this vif (the guest configures it) */
+  ip?: string;
+  /** the dom0 bridge reflects the guest's frames back to it (a scenario's loopback) */
+  echo?: boolean;
+  /** netback's separate_tx_rx_irq for this backend (Linux's default is 1) */
+  splitEventChannels?: boolean;
 }
 
 export type DeviceConfig = VbdConfig | VifConfig;

@@ -7,6 +7,7 @@ import type { Emulator } from '../emulator';
 import { type Gen, type XsClient, isErr } from '../xenbus/xs';
 import { xenbus_transaction } from '../xenbus/client';
 import type { DeviceConfig, VbdConfig } from './layout';
+import { vif_hotplug } from './libxl_nic';
 
 export const frontendPath = (domid: number, d: DeviceConfig): string => `/local/domain/${domid}/device/${d.kind}/${d.devid}`;
 export const backendPath = (domid: number, d: DeviceConfig): string => `/local/domain/${d.backendDom}/backend/${d.kind}/${domid}/${d.devid}`;
@@ -41,6 +42,8 @@ export function* libxl__device_add(em: Emulator, xs: XsClient, domid: number, de
       yield* xs.write(`/libxl/${domid}/device/${dev.kind}/${dev.devid}/backend`, be, tx);
       return 'ok';
     });
+    // a nic's script runs once netback waits for it (libxl__wait_device_connection)
+    if (dev.kind === 'vif') em.spawn(`hotplug vif${domid}.${dev.devid}`, 'toolstack', 0, () => vif_hotplug(em, xs, domid, dev));
   });
 }
 

@@ -15,8 +15,10 @@ import { blkfrontDriver, blkif_interrupt, kick_pending_request_queues, type Blkf
 import { waitFor } from '../../core/scheduler';
 import { xen_init_percpu_irqs } from './events';
 import { setup_shutdown_watcher } from './manage';
+import { type NetfrontParams, packet_send, registerNetfront } from './netfront';
+import { domU_write_console, xen_cons_init } from '../../devices/console';
 
-export interface LinuxParams extends BlkfrontParams {
+export interface LinuxParams extends BlkfrontParams, NetfrontParams {
   vcpus: number;
 }
 
@@ -35,6 +37,7 @@ export class LinuxGuest {
     this.xs = new XsClient(this.store, name);
     this.bus = new FrontendBus(this.k, this.xs);
     this.bus.register(blkfrontDriver(params));
+    registerNetfront(this.k, this.bus, params);
     this.k.registerHandler('blkif_interrupt', (k, arg) => blkif_interrupt(k, arg));
     for (const h of ['xen_timer_interrupt', 'xen_debug_interrupt', 'xen_ipi_reschedule', 'xen_ipi_call_function', 'xen_ipi_call_function_single', 'xen_ipi_irq_work']) {
       this.k.registerHandler(h, () => undefined);
@@ -51,6 +54,8 @@ export class LinuxGuest {
     this.k.spawn('xenwatch', 'guest', () => this.xs.xenwatch_thread());
     this.k.spawn('init', 'guest', () => (function* (): Thread {
       yield* call(g.k, 'start_kernel', {}, function* () {
+        xen_cons_init(g.k);
+        yield* domU_write_console(g.k, 'Booting paravirtualized kernel on Xen\n');
         xen_init_percpu_irqs(g.k, g.params.vcpus);
         yield* g.bus.probe();
         yield* setup_shutdown_watcher(g);
@@ -66,6 +71,9 @@ export class LinuxGuest {
       yield* kick_pending_request_queues(k, `xenbus/vbd/${vdev}`);
     });
   }
+
+  /** A process sending frames on vif `devid` (a packet socket). */
+  xmit(devid: number, frames: Uint8Array[]): Thread { return packet_send(this.k, devid, frames, thawKey(this.k.name)); }
 
   /** The resume check of every Linux flavour: see checkIrqsAfterResume below. */
   checkIrqsAfterResume(cancelled: boolean): void { checkIrqsAfterResume(this.k, cancelled); }

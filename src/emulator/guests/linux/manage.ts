@@ -13,6 +13,7 @@ import { xenbus_transaction } from '../../xenbus/client';
 import { type Gen, isErr } from '../../xenbus/xs';
 import { CONSOLE_PFN, START_INFO_PFN, STORE_PFN } from '../../toolstack/layout';
 import { xen_irq_resume } from './events';
+import { domU_write_console, xen_console_resume } from '../../devices/console';
 import { type LinuxGuest, thawKey } from './kernel';
 
 /** setup_shutdown_watcher: watch control/shutdown and advertise the commands handled */
@@ -55,6 +56,7 @@ export function* do_suspend(g: LinuxGuest): Thread {
   yield* call(k, 'do_suspend', {}, function* () {
     k.info.set('state', 'suspending');
     yield* call(k, 'freeze_processes', {}, function* () {
+      yield* domU_write_console(k, 'Freezing user space processes ... (elapsed 0.001 seconds) done.\n');
       k.info.set('frozen', true);
       // what is in flight now has to survive the suspend (the invariants follow it)
       k.emit({ k: 'blk.suspend', kern: k.name });
@@ -69,7 +71,7 @@ export function* do_suspend(g: LinuxGuest): Thread {
     yield* call(k, 'stop_machine', { fn: 'xen_suspend' }, function* () {
       cancelled = yield* xen_suspend(g);
     });
-    if (!cancelled) yield* call(k, 'xen_console_resume', {}, function* () { /* rebinds the console port */ });
+    if (!cancelled) yield* call(k, 'xen_console_resume', {}, function* () { xen_console_resume(k); });
     yield* call(k, 'dpm_resume_start', { state: cancelled ? 'PMSG_THAW' : 'PMSG_RESTORE' }, function* () { /* noirq + early */ });
     if (!cancelled) {
       yield* call(k, 'xs_resume', {}, function* () {
@@ -83,7 +85,11 @@ export function* do_suspend(g: LinuxGuest): Thread {
       if (cancelled) yield* g.bus.cancelAll();
       else yield* g.bus.resumeAll();
     });
-    yield* call(k, 'thaw_processes', {}, function* () { k.info.set('frozen', false); k.signal(thawKey(k.name)); });
+    yield* call(k, 'thaw_processes', {}, function* () {
+      k.info.set('frozen', false);
+      k.signal(thawKey(k.name));
+      yield* domU_write_console(k, 'Restarting tasks ... done.\n');
+    });
     k.info.set('state', 'running');
     g.checkIrqsAfterResume(cancelled !== 0);
   });
