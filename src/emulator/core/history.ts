@@ -102,7 +102,9 @@ export class History<W, E extends EventBase> {
     const distance = Math.abs(target - this.pos);
     const ck = this.checkpointBefore(target);
     const fromCheckpoint = target - this.checkpointAt[ck];
-    if (distance > fromCheckpoint) {
+    // restoring costs a clone of the world: walk instead unless that is the longer way
+    const cloneEvents = this.cloneCost === undefined ? 0 : this.cloneCost(this.world) / 2;
+    if (distance > fromCheckpoint + cloneEvents) {
       this.world = this.applier.clone(this.checkpoints[ck]);
       this.pos = this.checkpointAt[ck];
     }
