@@ -59,8 +59,23 @@ export const EVENT_KINDS: readonly string[] = Object.keys(HANDLERS);
 export const worldApplier: Applier<World, WorldEvent> = {
   apply(w, e) { handlerFor(e.k).apply(w, e); },
   revert(w, e) { handlerFor(e.k).revert(w, e); },
-  clone(w) { return structuredClone(w); },
+  clone: cloneWorld,
 };
+
+/**
+ * A checkpoint copy of the world. Most slices are deep-copied; two share what is never
+ * changed in place: xenstore nodes (immutable values, a change replaces the node) and
+ * disk sectors (a write replaces the sector's array). Sharing them keeps checkpoints of
+ * a big store or disk cheap; whoever changes those handlers must keep that promise.
+ */
+export function cloneWorld(w: World): World {
+  const { xs, disks, ...rest } = w;
+  const { nodes, ...xsRest } = xs;
+  const c = structuredClone(rest) as Omit<World, 'xs' | 'disks'>;
+  const xsCopy = { ...structuredClone(xsRest), nodes: new Map(nodes) };
+  const disksCopy = { disks: new Map([...disks.disks].map(([id, d]) => [id, { ...d, data: new Map(d.data) }])) };
+  return { ...c, xs: xsCopy, disks: disksCopy };
+}
 
 /** Roughly how many things a clone of the world copies (checkpoint spacing follows it). */
 export function worldSize(w: World): number {
