@@ -10,9 +10,11 @@ import type { Name, Statement } from '../scenario/ast';
 import type { XenSystem } from '../system/system';
 import { BLKIF_X86_64 } from '../blkif/blkif';
 import { RING_SIZE, SRING_HEADER } from '../ring/ring';
+import { NETIF_RX_ENTRY, NETIF_TX_ENTRY } from '../netif/netif';
 import { isErr } from '../xenbus/xs';
 import { evtchn_send } from '../hypervisor/event_channel';
 import { vbdConfigId } from '../backends/blkback/common';
+import { libxl__nic_backend_recreate } from '../toolstack/libxl_nic';
 import type { Topology } from './build';
 import type { Conditions } from './conditions';
 
@@ -25,10 +27,14 @@ const MODELLED: Readonly<Record<string, readonly string[]>> = {
   sched_op: ['shutdown'],
 };
 
-/** Field offsets of a blkif_request (x86-64) for `corrupt ... field`. */
-const FIELD: Readonly<Record<string, { off: number; size: number }>> = {
-  operation: { off: 0, size: 1 }, nr_segments: { off: 1, size: 1 }, handle: { off: 2, size: 2 },
-  id: { off: BLKIF_X86_64.offId, size: 8 }, sector_number: { off: BLKIF_X86_64.offSector, size: 8 },
+/** Field offsets of one ring's requests for `corrupt ... field`: blkif (x86-64), netif tx and rx (§6.4, §6.5). */
+const FIELDS: Readonly<Record<'vbd' | 'tx' | 'rx', Readonly<Record<string, { off: number; size: number }>>>> = {
+  vbd: {
+    operation: { off: 0, size: 1 }, nr_segments: { off: 1, size: 1 }, handle: { off: 2, size: 2 },
+    id: { off: BLKIF_X86_64.offId, size: 8 }, sector_number: { off: BLKIF_X86_64.offSector, size: 8 },
+  },
+  tx: { gref: { off: 0, size: 4 }, offset: { off: 4, size: 2 }, flags: { off: 6, size: 2 }, id: { off: 8, size: 2 }, size: { off: 10, size: 2 } },
+  rx: { id: { off: 0, size: 2 }, gref: { off: 4, size: 4 } },
 };
 const INDEX_OFF: Readonly<Record<string, number>> = { req_prod: 0, req_event: 4, rsp_prod: 8, rsp_event: 12 };
 
@@ -81,7 +87,7 @@ export class Faults {
         for (const p of ports) em.emit({ k: 'hv.drop', dom: p.dom, port: p.port, n: (em.hv.faults.drops.get(`${p.dom}:${p.port}`) ?? 0) + s.count });
         return undefined;
       }
-      case 'corrupt': return this.corrupt(s.device, s.target);
+      case 'corrupt': return this.corrupt(s.device, s.ring ?? 'tx', s.target);
       case 'fail-hypercall': {
         const ops = MODELLED[s.hypercall];
         if (ops === undefined) return `fail hypercall ${s.hypercall}: no modelled driver or toolstack path calls ${s.hypercall}, so failing it would change nothing; the modelled ones are ${Object.keys(MODELLED).join(', ')}`;
@@ -96,10 +102,17 @@ export class Faults {
           : [...this.topo.devices.values()].filter((d) => d.dev.backendDom === 0);
         for (const d of targets) {
           const fe = this.sys.domidOf(d.guest);
-          const bus = this.sys.dom0.bus;
+          const bus = this.sys.dom0.bus, xl = this.sys.xl;
+          const dev = d.dev;
           const id = em.spawn(`dom0/${s.action} backend`, 'backend', 0, () => (function* () {
-            if (s.action === 'crash') yield* bus.crash(d.dev.kind, fe, d.dev.devid);
-            else yield* bus.restart(d.dev.kind, fe, d.dev.devid);
+            if (s.action === 'crash') yield* bus.crash(dev.kind, fe, dev.devid);
+            else if (dev.kind !== 'vif') yield* bus.restart(dev.kind, fe, dev.devid);
+            else {
+              // netback goes (netback_remove), then the toolstack re-creates the backend half and re-runs vif-bridge
+              yield* bus.crash('vif', fe, dev.devid);
+              const tool = em.spawn(`xl network-recreate ${d.guest}`, 'toolstack', 0, () => libxl__nic_backend_recreate(em, xl, fe, dev));
+              while (em.world.actors.actors[tool]?.alive) yield waitFor(exitKey(tool));
+            }
           })());
           while (em.world.actors.actors[id]?.alive) yield waitFor(exitKey(id));
         }
@@ -112,9 +125,11 @@ export class Faults {
   }
 
   /** The event channel ports of a device's ends: the frontend's and the backend's (dom0) port. */
-  private ports(n: Name, to: 'frontend' | 'backend' | null): { dom: number; port: number }[] {
+  private ports(n: Name, to: 'frontend' | 'backend' | null, ring: 'tx' | 'rx' = 'tx'): { dom: number; port: number }[] {
     const p = this.cond.paths(n);
-    const raw = this.sys.em.world.xs.nodes.get(`${p.frontend}/event-channel`)?.v;
+    const nodes = this.sys.em.world.xs.nodes;
+    // a vif with split channels has one per ring
+    const raw = nodes.get(`${p.frontend}/event-channel`)?.v ?? nodes.get(`${p.frontend}/event-channel-${ring}`)?.v;
     if (raw === undefined) return [];
     const fport = Number(raw);
     const out: { dom: number; port: number }[] = [];
@@ -127,30 +142,37 @@ export class Faults {
     return out;
   }
 
-  /** The shared ring of a block device: the pages its ring-ref grants name, in the guest. */
-  private ring(n: Name): { dom: number; pfns: number[]; nrEnts: number } | undefined {
+  /**
+   * The shared ring `corrupt` acts on, in the guest: a vbd's (the pages its ring-ref grants
+   * name), or a vif's tx or rx ring (tx-ring-ref / rx-ring-ref, one page), with its layout.
+   */
+  private ring(n: Name, which: 'tx' | 'rx'): { dom: number; pfns: number[]; nrEnts: number; entry: number; layout: 'vbd' | 'tx' | 'rx' } | undefined {
     const p = this.cond.paths(n);
+    const vif = this.dev(n).dev.kind === 'vif';
     const nodes = this.sys.em.world.xs.nodes;
-    const order = Number(nodes.get(`${p.frontend}/ring-page-order`)?.v ?? 0);
+    const order = vif ? 0 : Number(nodes.get(`${p.frontend}/ring-page-order`)?.v ?? 0);
     const pages = 1 << order;
     const d = this.sys.em.hv.domains.get(p.domid);
     if (d === undefined) return undefined;
     const pfns: number[] = [];
     for (let i = 0; i < pages; i++) {
-      const ref = nodes.get(order === 0 ? `${p.frontend}/ring-ref` : `${p.frontend}/ring-ref${i}`)?.v;
+      const key = vif ? `${which}-ring-ref` : order === 0 ? 'ring-ref' : `ring-ref${i}`;
+      const ref = nodes.get(`${p.frontend}/${key}`)?.v;
       if (ref === undefined) return undefined;
       const ent = d.grant.entries[Number(ref)];
       const owner = ent === undefined ? undefined : m2p(this.sys.em.hv, ent.frame);
       if (owner === undefined || owner.dom !== p.domid) return undefined;
       pfns.push(owner.pfn);
     }
-    return { dom: p.domid, pfns, nrEnts: RING_SIZE(BLKIF_X86_64.entry, pages) };
+    if (!vif) return { dom: p.domid, pfns, nrEnts: RING_SIZE(BLKIF_X86_64.entry, pages), entry: BLKIF_X86_64.entry, layout: 'vbd' };
+    const entry = which === 'tx' ? NETIF_TX_ENTRY : NETIF_RX_ENTRY;
+    return { dom: p.domid, pfns, nrEnts: RING_SIZE(entry, 1), entry, layout: which };
   }
 
-  private corrupt(n: Name, t: { kind: 'slot'; slot: number; field: string | null; value: number | null } | { kind: 'index'; index: string; value: number }): string | undefined {
+  private corrupt(n: Name, which: 'tx' | 'rx', t: { kind: 'slot'; slot: number; field: string | null; value: number | null } | { kind: 'index'; index: string; value: number }): string | undefined {
     const em = this.sys.em;
-    const r = this.ring(n);
-    if (r === undefined) return `${n.text} has no shared ring yet`;
+    const r = this.ring(n, which);
+    if (r === undefined) return `${n.text} has no ${this.dev(n).dev.kind === 'vif' ? `${which} ` : ''}shared ring yet`;
     const write = (off: number, bytes: Uint8Array) => {
       for (let i = 0; i < bytes.length; i++) {
         const at = off + i;
@@ -161,14 +183,14 @@ export class Faults {
       em.emit({ k: 'mem.w32', dom: r.dom, pfn: r.pfns[0], off: INDEX_OFF[t.index], v: t.value >>> 0 });
       // the side that owns the index tells the other one, as a real writer of it would
       const to = t.index === 'req_prod' || t.index === 'req_event' ? 'frontend' : 'backend';
-      const from = this.ports(n, to)[0];
+      const from = this.ports(n, to, which)[0];
       if (from !== undefined) evtchn_send(em, from.dom, from.port);
       return undefined;
     }
-    const base = SRING_HEADER + (t.slot & (r.nrEnts - 1)) * BLKIF_X86_64.entry;
+    const base = SRING_HEADER + (t.slot & (r.nrEnts - 1)) * r.entry;
     if (t.field === null) {
       // garbage from the seeded generator: the same seed corrupts the same way
-      const junk = new Uint8Array(BLKIF_X86_64.entry);
+      const junk = new Uint8Array(r.entry);
       for (let i = 0; i < junk.length; i += 4) {
         const x = em.rng.u32();
         junk[i] = x & 0xff; junk[i + 1] = (x >>> 8) & 0xff; junk[i + 2] = (x >>> 16) & 0xff; junk[i + 3] = x >>> 24;
@@ -176,7 +198,8 @@ export class Faults {
       write(base, junk);
       return undefined;
     }
-    const f = FIELD[t.field];
+    const f = FIELDS[r.layout][t.field];
+    if (f === undefined) return `${t.field} is not a field of ${r.layout === 'vbd' ? 'a blkif_request' : `a netif_${r.layout}_request`}`;
     const v = t.value ?? 0;
     const bytes = new Uint8Array(f.size);
     for (let i = 0; i < f.size; i++) bytes[i] = Math.floor(v / 2 ** (8 * i)) & 0xff;

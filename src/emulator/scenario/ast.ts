@@ -5,7 +5,7 @@
 
 import type {
   BackendLimitKey, BlkbackFlavour, DelayKind, DeviceCounter, DeviceEnd, DomainNumber,
-  DomainState, Errno, HoldMode, Hypercall, KernelFlavour, RingField, RingIndex, ShutdownReason,
+  DomainState, Errno, HoldMode, Hypercall, KernelFlavour, NetifRing, RingField, RingIndex, ShutdownReason,
   ViolationClass,
 } from './vocabulary';
 
@@ -220,6 +220,8 @@ export type CorruptTarget =
 export interface CorruptStmt extends StatementBase {
   kind: 'corrupt';
   device: Name;
+  /** `ring tx|rx`, only when written (a vif's tx ring otherwise) */
+  ring?: NetifRing;
   target: CorruptTarget;
 }
 

@@ -9,7 +9,7 @@ import type {
 import { isDeclaration, isDevice, keywordOf } from './ast';
 import type { DiagnosticSink } from './diagnostics';
 import { listWords, suggest } from './suggest';
-import { DEVICE_COUNTERS, MAX_SEGMENTS_BY_BLKBACK, type BlkbackFlavour, type DeviceKind } from './vocabulary';
+import { DEVICE_COUNTERS, MAX_SEGMENTS_BY_BLKBACK, RING_LAYOUT_FIELDS, type BlkbackFlavour, type DeviceKind } from './vocabulary';
 
 type SymbolKind = 'domain' | 'backend' | DeviceKind;
 
@@ -269,9 +269,18 @@ class Checker {
       case 'backend-fault':
         this.resolve(s.target, ['vbd', 'vif', 'console', 'backend'], `\`${s.action} backend\``);
         return;
-      case 'corrupt':
-        this.device(s.device, ['vbd', 'vif'], '`corrupt`');
+      case 'corrupt': {
+        const d = this.device(s.device, ['vbd', 'vif'], '`corrupt`');
+        if (d === null) return;
+        if (d.kind === 'vbd' && s.ring !== undefined) this.sink.error(s.device.span, `\`ring ${s.ring}\` is for a vif; ${s.device.text} is a vbd, with one ring`);
+        const layout = d.kind === 'vbd' ? 'vbd' : s.ring ?? 'tx';
+        const field = s.target.kind === 'slot' ? s.target.field : null;
+        if (field === null || s.target.kind !== 'slot') return;
+        const request = layout === 'vbd' ? 'a blkif_request' : `a netif_${layout}_request`;
+        if (!RING_LAYOUT_FIELDS[layout].includes(field)) this.sink.error(s.device.span, `\`${field}\` is not a field of ${request} (${listWords(RING_LAYOUT_FIELDS[layout])})`);
+        else if (layout !== 'vbd' && field === 'id' && (s.target.value ?? 0) > 0xffff) this.sink.error(s.device.span, `the id of ${request} is 16 bits; ${s.target.value} does not fit`);
         return;
+      }
       case 'fail-hypercall':
         if (s.domain !== null) this.resolve(s.domain, ['domain', 'backend'], '`in`');
         return;

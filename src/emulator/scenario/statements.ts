@@ -14,7 +14,7 @@ import { listWords, suggest } from './suggest';
 import { diskNameToDevid, readDuration, readPath, readUint } from './values';
 import {
   BACKEND_LIMITS, BLKBACK_FLAVOURS, DELAY_KINDS, HOLD_MODES, HYPERCALLS, KERNEL_FLAVOURS, RESERVED_NAMES,
-  RING_FIELDS, RING_INDICES, SHUTDOWN_REASONS, STATEMENT_KEYWORDS, STATEMENT_OPTIONS, ERRNOS,
+  NETIF_RINGS, RING_FIELDS, RING_INDICES, SHUTDOWN_REASONS, STATEMENT_KEYWORDS, STATEMENT_OPTIONS, ERRNOS,
   type BackendLimitKey, type OptionSpec, type StatementKeyword, type Term,
 } from './vocabulary';
 
@@ -366,6 +366,8 @@ const parseCorrupt: Parser = (ctx) => {
   const slot = opts.get('slot');
   const index = termOf(RING_INDICES, str(opts, 'index'));
   const field = termOf(RING_FIELDS, str(opts, 'field'));
+  const ring = termOf(NETIF_RINGS, str(opts, 'ring'));
+  const which = ring === undefined ? {} : { ring };
   const value = opts.get('value');
   const v = typeof value?.value === 'number' ? value.value : null;
   if (slot !== undefined && opts.has('index')) {
@@ -380,7 +382,7 @@ const parseCorrupt: Parser = (ctx) => {
     }
     if (opts.has('field')) ctx.sink.error(opts.get('field')?.nameSpan ?? ctx.kw.span, '`field` applies to `slot N`, not to an index');
     if (v > 0xffffffff) ctx.sink.error(value?.valueSpan ?? ctx.kw.span, `a ring index is 32 bits; ${v} does not fit`);
-    return { kind: 'corrupt', ...ctx.base, device, target: { kind: 'index', index, value: v } };
+    return { kind: 'corrupt', ...ctx.base, device, ...which, target: { kind: 'index', index, value: v } };
   }
   if (slot === undefined || typeof slot.value !== 'number') {
     if (slot === undefined) ctx.sink.error(ctx.kw.span, `corrupt needs \`slot N\` or \`index ${listWords(RING_INDICES.map((i) => i.name))}\``);
@@ -390,7 +392,7 @@ const parseCorrupt: Parser = (ctx) => {
   if (opts.has('field') && value === undefined) ctx.sink.error(opts.get('field')?.nameSpan ?? ctx.kw.span, '`field` needs `value V`: what to write into it');
   const max = RING_FIELDS.find((f) => f.name === field)?.max ?? Number.MAX_SAFE_INTEGER;
   if (v !== null && v > max) ctx.sink.error(value?.valueSpan ?? ctx.kw.span, `${field} holds at most ${max}, got ${v}`);
-  return { kind: 'corrupt', ...ctx.base, device, target: { kind: 'slot', slot: slot.value, field: field ?? null, value: v } };
+  return { kind: 'corrupt', ...ctx.base, device, ...which, target: { kind: 'slot', slot: slot.value, field: field ?? null, value: v } };
 };
 
 const parseFail: Parser = (ctx) => {

@@ -49,7 +49,7 @@ export const STATEMENTS = {
   drop: { category: 'fault', second: ['event'], syntax: 'drop event DEVICE [to frontend|backend] [count N]', doc: 'Loses the next event-channel notifications of a device.' },
   crash: { category: 'fault', second: ['backend'], syntax: 'crash backend DEVICE|BACKEND', doc: "Kills the backend driver of a device (or all of a backend domain's): rings unmapped, nobody answers." },
   restart: { category: 'fault', second: ['backend'], syntax: 'restart backend DEVICE|BACKEND', doc: 'Restarts a backend driver: it probes again from Initialising.' },
-  corrupt: { category: 'fault', syntax: 'corrupt DEVICE slot N [field F value V] | corrupt DEVICE index I value V', doc: 'Overwrites a shared-ring slot (with garbage, or one field) or a ring index.' },
+  corrupt: { category: 'fault', syntax: 'corrupt DEVICE [ring tx|rx] slot N [field F value V] | corrupt DEVICE [ring tx|rx] index I value V', doc: 'Overwrites a shared-ring slot (with garbage, or one field) or a ring index; a vif\'s tx ring unless `ring rx`.' },
   fail: { category: 'fault', second: ['hypercall'], syntax: 'fail hypercall NAME [op OP] [in DOMAIN] [count N] [error ERRNO]', doc: 'Makes the next calls of a hypercall fail with an error.' },
   xenstore: { category: 'fault', second: ['write', 'rm'], syntax: 'xenstore write PATH VALUE | xenstore rm PATH', doc: 'Writes or removes a xenstore node directly, as a toolstack or a rogue domain would.' },
   delay: { category: 'fault', syntax: 'delay probe|hotplug|responses DEVICE DURATION | delay watches DURATION', doc: 'Slows one part of the system down from now on.' },
@@ -148,10 +148,27 @@ export const RING_FIELDS = [
   { name: 'operation', doc: 'blkif_request.operation (u8): READ 0, WRITE 1, WRITE_BARRIER 2, FLUSH_DISKCACHE 3, DISCARD 5, INDIRECT 6.', max: 0xff },
   { name: 'nr_segments', doc: 'blkif_request.nr_segments (u8): number of segments, at most 11.', max: 0xff },
   { name: 'handle', doc: 'blkif_request.handle (u16): the virtual device.', max: 0xffff },
-  { name: 'id', doc: 'blkif_request.id (u64): echoed in the response.', max: Number.MAX_SAFE_INTEGER },
+  { name: 'id', doc: 'blkif_request.id (u64), netif_tx_request.id / netif_rx_request.id (u16): echoed in the response.', max: Number.MAX_SAFE_INTEGER },
   { name: 'sector_number', doc: 'blkif_request.sector_number (u64): start sector, in 512-byte units.', max: Number.MAX_SAFE_INTEGER },
+  { name: 'gref', doc: 'netif_tx_request.gref / netif_rx_request.gref (u32): the grant of the packet\'s page.', max: 0xffffffff },
+  { name: 'offset', doc: 'netif_tx_request.offset (u16): where the data starts in its page.', max: 0xffff },
+  { name: 'flags', doc: 'netif_tx_request.flags (u16): csum_blank 1, data_validated 2, more_data 4, extra_info 8.', max: 0xffff },
+  { name: 'size', doc: 'netif_tx_request.size (u16): the whole packet in a first slot, the slot\'s bytes after it.', max: 0xffff },
 ] as const satisfies readonly (Term & { readonly max: number })[];
 export type RingField = (typeof RING_FIELDS)[number]['name'];
+
+/** The fields of one ring's requests: a vbd's blkif ring, a vif's tx or rx ring (ids are u16 there). */
+export const RING_LAYOUT_FIELDS: Readonly<Record<'vbd' | 'tx' | 'rx', readonly RingField[]>> = {
+  vbd: ['operation', 'nr_segments', 'handle', 'id', 'sector_number'],
+  tx: ['gref', 'offset', 'flags', 'id', 'size'],
+  rx: ['id', 'gref'],
+};
+
+export const NETIF_RINGS = [
+  { name: 'tx', doc: 'A vif\'s transmit ring (tx-ring-ref): 12-byte netif_tx_request slots, 4-byte responses.' },
+  { name: 'rx', doc: 'A vif\'s receive ring (rx-ring-ref): 8-byte netif_rx_request slots and responses.' },
+] as const satisfies readonly Term[];
+export type NetifRing = (typeof NETIF_RINGS)[number]['name'];
 
 export const RING_INDICES = [
   { name: 'req_prod', doc: 'Shared request producer index (written by the frontend).' },
@@ -367,6 +384,7 @@ export const STATEMENT_OPTIONS: Readonly<Partial<Record<StatementKeyword, Readon
     count: { value: uint(1, 1_000_000), doc: 'How many notifications to lose (default 1).' },
   },
   corrupt: {
+    ring: { value: { type: 'enum', what: 'ring', values: NETIF_RINGS }, doc: 'Which ring of a vif (default tx); a vbd has one.' },
     slot: { value: uint(0, 511), doc: 'Ring slot (entry index, modulo the ring size).' },
     field: { value: { type: 'enum', what: 'ring field', values: RING_FIELDS }, doc: 'Only this field of the request in the slot.' },
     index: { value: { type: 'enum', what: 'ring index', values: RING_INDICES }, doc: 'A shared ring index instead of a slot.' },

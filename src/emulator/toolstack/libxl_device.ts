@@ -24,19 +24,10 @@ export function* libxl__device_add(em: Emulator, xs: XsClient, domid: number, de
       yield* xs.mkdir(be, tx);
       yield* xs.setPerms(be, [`n${B}`, `r${domid}`], tx);
       const front: [string, string][] = [['backend', be], ['backend-id', String(B)], ['state', '1']];
-      const back: [string, string][] = [['frontend', fe], ['frontend-id', String(domid)], ['online', '1'], ['state', '1']];
-      if (dev.kind === 'vbd') {
-        front.push(['virtual-device', String(dev.devid)], ['device-type', 'disk'], ['trusted', '1']);
-        back.push(
-          ['removable', '0'], ['bootable', '1'], ['dev', dev.vdev], ['type', 'phy'], ['mode', dev.mode],
-          ['params', `/dev/emulated/${dev.vdev}-${domid}`], ['device-type', 'disk'], ['discard-enable', '0'],
-        );
-      } else {
-        front.push(['handle', String(dev.devid)], ['mac', dev.mac], ['trusted', '1']);
-        back.push(['script', '/etc/xen/scripts/vif-bridge'], ['mac', dev.mac], ['bridge', dev.bridge], ['handle', String(dev.devid)], ['type', 'vif']);
-      }
+      if (dev.kind === 'vbd') front.push(['virtual-device', String(dev.devid)], ['device-type', 'disk'], ['trusted', '1']);
+      else front.push(['handle', String(dev.devid)], ['mac', dev.mac], ['trusted', '1']);
       for (const [k, v] of front) yield* xs.write(`${fe}/${k}`, v, tx);
-      for (const [k, v] of back) yield* xs.write(`${be}/${k}`, v, tx);
+      for (const [k, v] of backendEntries(domid, dev)) yield* xs.write(`${be}/${k}`, v, tx);
       // libxl's own trusted copy
       yield* xs.write(`/libxl/${domid}/device/${dev.kind}/${dev.devid}/frontend`, fe, tx);
       yield* xs.write(`/libxl/${domid}/device/${dev.kind}/${dev.devid}/backend`, be, tx);
@@ -45,6 +36,20 @@ export function* libxl__device_add(em: Emulator, xs: XsClient, domid: number, de
     // a nic's script runs once netback waits for it (libxl__wait_device_connection)
     if (dev.kind === 'vif') em.spawn(`hotplug vif${domid}.${dev.devid}`, 'toolstack', 0, () => vif_hotplug(em, xs, domid, dev));
   });
+}
+
+/** The backend directory's keys, in the order libxl__device_generic_add writes them. */
+export function backendEntries(domid: number, dev: DeviceConfig): [string, string][] {
+  const back: [string, string][] = [['frontend', frontendPath(domid, dev)], ['frontend-id', String(domid)], ['online', '1'], ['state', '1']];
+  if (dev.kind === 'vbd') {
+    back.push(
+      ['removable', '0'], ['bootable', '1'], ['dev', dev.vdev], ['type', 'phy'], ['mode', dev.mode],
+      ['params', `/dev/emulated/${dev.vdev}-${domid}`], ['device-type', 'disk'], ['discard-enable', '0'],
+    );
+  } else {
+    back.push(['script', '/etc/xen/scripts/vif-bridge'], ['mac', dev.mac], ['bridge', dev.bridge], ['handle', String(dev.devid)], ['type', 'vif']);
+  }
+  return back;
 }
 
 /**

@@ -4,7 +4,7 @@
 import {
   BACKEND_LIMITS, BLKBACK_FLAVOURS, CONDITION_WORDS, DELAY_KINDS, DEVICE_COUNTERS, DEVICE_ENDS,
   DOMAIN_NUMBERS, DOMAIN_STATES, ERRNOS, HOLD_MODES, HYPERCALLS, KERNEL_FLAVOURS, PATTERN_KINDS,
-  RING_FIELDS, RING_INDICES, SHUTDOWN_REASONS, STATEMENTS, STATEMENT_KEYWORDS, STATEMENT_OPTIONS,
+  NETIF_RINGS, RING_FIELDS, RING_INDICES, SHUTDOWN_REASONS, STATEMENTS, STATEMENT_KEYWORDS, STATEMENT_OPTIONS,
   VIOLATION_CLASSES, XENBUS_STATES, type StatementKeyword, type Term,
 } from '../../emulator/scenario';
 import { lineContext, lineText } from './lineContext';
@@ -154,7 +154,8 @@ function next(ws: string[], m: ScenarioModel): CompletionEntry[] {
     case 'corrupt':
       if (n === 1) return vbds();
       if (n === 2) return words(['slot', 'index'], 'option', 'corrupt target').map((e) => ({ ...e, doc: STATEMENT_OPTIONS.corrupt?.[e.label]?.doc }));
-      if (last === 'field') return terms(RING_FIELDS, 'value', 'blkif_request field');
+      if (last === 'field') return terms(RING_FIELDS, 'value', 'ring request field');
+      if (last === 'ring') return terms(NETIF_RINGS, 'value', 'vif ring');
       if (last === 'index') return terms(RING_INDICES, 'value', 'ring index');
       if (ws[2] === 'slot' && n >= 4) return options('corrupt', ['slot', 'index', ...ws]);
       if (ws[2] === 'index' && n === 4) return words(['value'], 'option');

@@ -4,7 +4,7 @@
 import {
   BACKEND_LIMITS, BLKBACK_FLAVOURS, CONDITION_WORDS, DELAY_KINDS, DEVICE_COUNTERS, DEVICE_ENDS,
   DOMAIN_NUMBERS, DOMAIN_STATES, ERRNOS, HOLD_MODES, HYPERCALLS, KERNEL_FLAVOURS, PATTERN_KINDS,
-  RING_FIELDS, RING_INDICES, SHUTDOWN_REASONS, STATEMENTS, STATEMENT_KEYWORDS, STATEMENT_OPTIONS,
+  NETIF_RINGS, RING_FIELDS, RING_INDICES, SHUTDOWN_REASONS, STATEMENTS, STATEMENT_KEYWORDS, STATEMENT_OPTIONS,
   VIOLATION_CLASSES, XENBUS_STATES, type StatementKeyword, type Term, type XenbusStateTerm,
 } from '../../emulator/scenario';
 import { lineText, tokenAt } from './lineContext';
@@ -73,7 +73,7 @@ function describeToken(word: string, index: number, ws: string[], m: ScenarioMod
   if (named !== undefined) return named;
   for (const [list, what] of [
     [VIOLATION_CLASSES, 'invariant'], [SHUTDOWN_REASONS, 'shutdown reason'], [HOLD_MODES, 'hold mode'], [DEVICE_ENDS, 'device end'],
-    [RING_FIELDS, 'blkif_request field'], [RING_INDICES, 'ring index'], [HYPERCALLS, 'hypercall'], [ERRNOS, 'errno'],
+    [RING_FIELDS, 'ring request field'], [RING_INDICES, 'ring index'], [NETIF_RINGS, 'vif ring'], [HYPERCALLS, 'hypercall'], [ERRNOS, 'errno'],
     [DELAY_KINDS, 'delay'], [PATTERN_KINDS, 'pattern'], [DEVICE_COUNTERS, 'counter'], [DOMAIN_STATES, 'domain state'],
     [DOMAIN_NUMBERS, 'domain number'], [CONDITION_WORDS, 'condition'], [KERNEL_FLAVOURS, 'kernel flavour'],
   ] as const) {

@@ -175,7 +175,7 @@ test('the grammar knows exactly the words of vocabulary.ts', () => {
   assert.deepEqual(wordsOf('hypercall'), sorted(v.names(v.HYPERCALLS)));
   assert.deepEqual(wordsOf('attribute'), sorted(attributes));
   assert.deepEqual(wordsOf('condition'), sorted(v.names(v.CONDITION_WORDS).filter((w) => !attributes.has(w))));
-  const constants = [v.SHUTDOWN_REASONS, v.HOLD_MODES, v.DELAY_KINDS, v.DOMAIN_STATES, v.RING_FIELDS, v.RING_INDICES, v.PATTERN_KINDS, v.ERRNOS]
+  const constants = [v.SHUTDOWN_REASONS, v.HOLD_MODES, v.DELAY_KINDS, v.DOMAIN_STATES, v.RING_FIELDS, v.RING_INDICES, v.NETIF_RINGS, v.PATTERN_KINDS, v.ERRNOS]
     .flatMap((list) => v.names<string>(list)).concat('cancelled');
   assert.deepEqual(wordsOf('constant'), sorted(constants.filter((w) => !attributes.has(w))));
 });

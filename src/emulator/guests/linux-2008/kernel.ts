@@ -1,7 +1,7 @@
 // A Linux PV guest of mid-2008 (2.6.26/2.6.27, seed 003): per-vCPU timer VIRQ, IPIs and
-// debug VIRQ, the hvc console, xenbus with the classic blkfront, and the control driver
-// whose do_suspend runs on the xenwatch thread. The store ring and xen_irq_resume are
-// the same code as today's Linux and come from that flavour.
+// debug VIRQ, the hvc console, xenbus with the classic blkfront and netfront, and the
+// control driver whose do_suspend runs on the xenwatch thread. The store ring and
+// xen_irq_resume are the same code as today's Linux and come from that flavour.
 import { call } from '../../core/call';
 import { type Thread, waitFor } from '../../core/scheduler';
 import type { Emulator } from '../../emulator';
@@ -13,13 +13,15 @@ import { FIRST_FREE_PFN, START_INFO_PFN } from '../../toolstack/layout';
 import { FrontendBus } from '../../xenbus/frontend_bus';
 import { XsClient } from '../../xenbus/xs';
 import { checkIrqsAfterResume } from '../linux/kernel';
+import { inetConfig, type NetfrontParams } from '../linux/netfront';
 import { blkfront, blkif_interrupt, do_blkif_request } from './blkfront';
 import { xen_cons_init } from './hvc_xen';
 import { setup_shutdown_watcher } from './manage';
+import { netfront2008, packet_send_2008, xennet_interrupt } from './netfront';
 import { XEN_2008_IRQ_HANDLERS, xen_smp_intr_init } from './smp';
 import { xen_setup_timer } from './time';
 
-export interface Linux2008Params {
+export interface Linux2008Params extends NetfrontParams {
   vcpus: number;
   /** CONFIG_PREEMPT: only then does do_suspend freeze processes */
   preempt: boolean;
@@ -42,7 +44,9 @@ export class Linux2008Guest {
     this.xs = new XsClient(this.store, name);
     this.bus = new FrontendBus(this.k, this.xs);
     this.bus.register(blkfront);
+    this.bus.register(netfront2008(params));
     this.k.registerHandler('blkif_interrupt', this.parked((k, arg) => { blkif_interrupt(k, arg); }));
+    this.k.registerHandler('xennet_interrupt', this.parked((k, arg) => { xennet_interrupt(k, String(arg)); }));
     for (const h of [...XEN_2008_IRQ_HANDLERS, 'hvc_handle_interrupt']) this.k.registerHandler(h, this.parked(() => undefined));
   }
 
@@ -93,8 +97,11 @@ export class Linux2008Guest {
     do_blkif_request(this.k, `xenbus/vbd/${vdev}`);
   }
 
+  /** A process sending frames on vif `devid` (a packet socket). */
+  xmit(devid: number, frames: Uint8Array[]): Thread { return packet_send_2008(this.k, devid, frames, () => this.runnable()); }
+
   checkIrqsAfterResume(cancelled: boolean): void { checkIrqsAfterResume(this.k, cancelled); }
 }
 
 /** The `linux-2008` flavour, CONFIG_PREEMPT off as in most distribution kernels of the time. */
-export const linux2008Guest: GuestFactory = (sys, cfg) => new Linux2008Guest(sys.em, cfg.name, { vcpus: cfg.vcpus, preempt: false });
+export const linux2008Guest: GuestFactory = (sys, cfg) => new Linux2008Guest(sys.em, cfg.name, { vcpus: cfg.vcpus, preempt: false, inet: inetConfig(cfg) });

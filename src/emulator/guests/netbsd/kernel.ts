@@ -1,5 +1,5 @@
 // A NetBSD PV domU of the jym-xensuspend era (seed 000, merged 2011): the vCPU upcalls,
-// the xenwatch thread, hypervisor0 > xenbus0 > xbd* with their pmf(9) hooks, the
+// the xenwatch thread, hypervisor0 > xenbus0 > xbd*, xennet* with their pmf(9) hooks, the
 // control/shutdown watch, the machdep.xen.suspend sysctl and powerd.
 //
 // Options: `ring_init_fixed` (xbd's resume re-initialises its ring: 1.5.8.3) — the
@@ -7,7 +7,7 @@
 // jym source, off in both flavours because each breaks a save/restore on its own (see
 // xbd_xenbus.ts and shutdown_xenbus.ts): `revoke_stale_ring_ref` and `ack_empty`.
 import { call } from '../../core/call';
-import type { Thread } from '../../core/scheduler';
+import { type Thread, yieldNow } from '../../core/scheduler';
 import type { GuestFactory } from '../../system/system';
 import type { Emulator } from '../../emulator';
 import { Kernel } from '../../guest/kernel';
@@ -21,6 +21,7 @@ import { powerd, sysmon_power_init, sysmon_pswitch_event } from './powerd';
 import { PSWITCH_TYPE, type ShutdownHost, shutdown_xenbus_setup } from './shutdown_xenbus';
 import { kernelDead } from './subr_prf';
 import { dk_start, xbdDriver, xbd_handler, xbd_xenbus_resume, xbd_xenbus_suspend, type XbdParams } from './xbd_xenbus';
+import { bpf_write, ifconfig_up, xennetDriver, xennetPmfDevice, xennet_handler } from './if_xennet_xenbus';
 import { type XenMachdepHost, machdep } from './xen_machdep';
 import { NetBSDXenbus } from './xenbus_probe';
 import { xengnt_init, xengnt_resume, xengnt_suspend } from './xengnt';
@@ -46,7 +47,9 @@ export class NetBSDGuest implements XenMachdepHost, ShutdownHost {
     this.xs = new XsClient(this.store, name);
     this.bus = new NetBSDXenbus(this.k, this.xs);
     this.bus.register(xbdDriver(params));
+    this.bus.register(xennetDriver(params));
     this.k.registerHandler('xbd_handler', (k, arg) => xbd_handler(k, arg));
+    this.k.registerHandler('xennet_handler', (k, arg) => { xennet_handler(k, String(arg)); });
     for (const h of NETBSD_IRQ_HANDLERS) this.k.registerHandler(h, () => undefined);
   }
 
@@ -71,6 +74,8 @@ export class NetBSDGuest implements XenMachdepHost, ShutdownHost {
           yield* g.bus.xenbus_probe();
           yield* shutdown_xenbus_setup(g);
         });
+        // /etc/rc, once autoconf is done: the interfaces come up
+        for (const { dev, drv } of g.bus.devices()) if (drv.type === 'vif') yield* ifconfig_up(g.k, dev);
       });
     })());
   }
@@ -80,6 +85,16 @@ export class NetBSDGuest implements XenMachdepHost, ShutdownHost {
     const k = this.k;
     if (kernelDead(k)) return;
     yield* call(k, 'xbdstrategy', { dev: vdev }, () => dk_start(k, `xenbus/vbd/${vdev}`));
+  }
+
+  /** a process writing frames to xennet<devid>'s bpf device */
+  *xmit(devid: number, frames: Uint8Array[]): Thread {
+    const k = this.k;
+    for (const f of frames) {
+      if (kernelDead(k)) return;
+      bpf_write(k, `xenbus/vif/${devid}`, f);
+      yield yieldNow; // the writer is preempted between frames
+    }
   }
 
   // ---- ShutdownHost ----
@@ -107,11 +122,11 @@ export class NetBSDGuest implements XenMachdepHost, ShutdownHost {
       },
       { name: 'xenbus0', suspend: () => g.xenbus_suspend(), resume: () => g.xenbus_resume() },
     ];
-    this.bus.devices().forEach(({ dev }, i) => tree.push({
-      name: `xbd${i}`,
-      suspend: () => xbd_xenbus_suspend(k, xs, dev),
-      resume: () => xbd_xenbus_resume(k, xs, dev, g.params),
-    }));
+    let xbd = 0;
+    for (const { dev, drv } of this.bus.devices()) {
+      if (drv.type === 'vif') { tree.push(xennetPmfDevice(k, xs, dev, g.params)); continue; }
+      tree.push({ name: `xbd${xbd++}`, suspend: () => xbd_xenbus_suspend(k, xs, dev), resume: () => xbd_xenbus_resume(k, xs, dev, g.params) });
+    }
     return tree;
   }
 
