@@ -3,12 +3,8 @@
 import { call } from '../../core/call';
 import type { Thread } from '../../core/scheduler';
 import type { Emulator } from '../../emulator';
-import { Kernel } from '../../guest/kernel';
-import { readStartInfo } from '../../guest/start_info';
-import { StoreRing } from '../../guest/xenbus_comms';
+import { PvGuest } from '../../guest/pv_guest';
 import type { GuestFactory } from '../../system/system';
-import { FIRST_FREE_PFN, START_INFO_PFN } from '../../toolstack/layout';
-import { XsClient } from '../../xenbus/xs';
 import { xbdDriver, xbd_int, xbd_strategy } from './blkfront';
 import { type XctrlHost, xctrl_attach } from './control';
 import { FREEBSD_IRQ_HANDLERS, xen_intr_init } from './evtchn';
@@ -20,18 +16,12 @@ export interface FreeBSDParams {
   skip_initwait: readonly number[];
 }
 
-export class FreeBSDGuest implements XctrlHost {
-  get name(): string { return this.k.name; }
-  readonly k: Kernel;
-  readonly xs: XsClient;
-  readonly store: StoreRing;
+export class FreeBSDGuest extends PvGuest implements XctrlHost {
   readonly bus: XenbusbFront;
   get vcpus(): number { return this.params.vcpus; }
 
   constructor(em: Emulator, name: string, readonly params: FreeBSDParams) {
-    this.k = new Kernel(em, name);
-    this.store = new StoreRing(this.k);
-    this.xs = new XsClient(this.store, name);
+    super(em, name);
     this.bus = new XenbusbFront(this.k, this.xs);
     this.bus.register(xbdDriver({ skip_initwait: params.skip_initwait }));
     this.k.registerHandler('xbd_int', (k, arg) => { xbd_int(k, arg); });
@@ -41,10 +31,8 @@ export class FreeBSDGuest implements XctrlHost {
   /** The Xen part of booting: interrupts, the xenstore link, xenwatch, the front bus, xctrl */
   boot(flavour: string, domid: number, nrPages: number): void {
     const g = this;
-    this.k.boot(flavour, domid, FIRST_FREE_PFN, nrPages);
-    this.store.init(readStartInfo(this.k.hv, domid, START_INFO_PFN, 'store_evtchn'));
-    for (let cpu = 0; cpu < this.params.vcpus; cpu++) this.k.spawn(`vcpu${cpu}`, 'guest', () => this.k.upcallLoop(cpu, 'evtchn_do_upcall'));
-    this.k.spawn('xenwatch', 'guest', () => this.xs.xenwatch_thread());
+    this.bootKernel(flavour, domid, nrPages);
+    this.startXenThreads(domid, this.params.vcpus, 'evtchn_do_upcall');
     this.k.spawn('init', 'guest', () => (function* (): Thread {
       yield* call(g.k, 'mi_startup', {}, function* () {
         xen_intr_init(g.k, g.params.vcpus);

@@ -5,13 +5,10 @@
 import { call } from '../../core/call';
 import { type Thread, waitFor } from '../../core/scheduler';
 import type { Emulator } from '../../emulator';
-import { type IrqHandler, Kernel } from '../../guest/kernel';
-import { readStartInfo } from '../../guest/start_info';
-import { StoreRing } from '../../guest/xenbus_comms';
+import { PvGuest } from '../../guest/pv_guest';
+import { type IrqHandler } from '../../guest/kernel';
 import type { GuestFactory } from '../../system/system';
-import { FIRST_FREE_PFN, START_INFO_PFN } from '../../toolstack/layout';
 import { FrontendBus } from '../../xenbus/frontend_bus';
-import { XsClient } from '../../xenbus/xs';
 import { checkIrqsAfterResume } from '../linux/kernel';
 import { inetConfig, type NetfrontParams } from '../linux/netfront';
 import { blkfront, blkif_interrupt, do_blkif_request } from './blkfront';
@@ -31,17 +28,11 @@ export interface Linux2008Params extends NetfrontParams {
 export const irqsOnKey = (kernel: string): string => `irqs-on:${kernel}`;
 export const thawKey = (kernel: string): string => `thaw:${kernel}`;
 
-export class Linux2008Guest {
-  get name(): string { return this.k.name; }
-  readonly k: Kernel;
-  readonly xs: XsClient;
+export class Linux2008Guest extends PvGuest {
   readonly bus: FrontendBus;
-  readonly store: StoreRing;
 
   constructor(em: Emulator, name: string, readonly params: Linux2008Params) {
-    this.k = new Kernel(em, name);
-    this.store = new StoreRing(this.k);
-    this.xs = new XsClient(this.store, name);
+    super(em, name);
     this.bus = new FrontendBus(this.k, this.xs);
     this.bus.register(blkfront);
     this.bus.register(netfront2008(params));
@@ -74,10 +65,8 @@ export class Linux2008Guest {
   /** start_kernel as far as Xen is concerned: timers and IPIs per vCPU, console, xenbus and its frontends, the control driver */
   boot(flavour: string, domid: number, nrPages: number): void {
     const g = this;
-    this.k.boot(flavour, domid, FIRST_FREE_PFN, nrPages);
-    this.store.init(readStartInfo(this.k.hv, domid, START_INFO_PFN, 'store_evtchn'));
-    for (let cpu = 0; cpu < this.params.vcpus; cpu++) this.k.spawn(`vcpu${cpu}`, 'guest', () => this.k.upcallLoop(cpu, 'xen_evtchn_do_upcall'));
-    this.k.spawn('xenwatch', 'guest', () => this.xs.xenwatch_thread());
+    this.bootKernel(flavour, domid, nrPages);
+    this.startXenThreads(domid, this.params.vcpus, 'xen_evtchn_do_upcall');
     this.k.spawn('init', 'guest', () => (function* (): Thread {
       yield* call(g.k, 'start_kernel', {}, function* () {
         for (let cpu = 0; cpu < g.params.vcpus; cpu++) {

@@ -3,14 +3,10 @@
 import { call } from '../../core/call';
 import type { Thread } from '../../core/scheduler';
 import type { Emulator } from '../../emulator';
+import { PvGuest } from '../../guest/pv_guest';
 import { Kernel } from '../../guest/kernel';
 import { EVTCHNSTAT_interdomain, EVTCHNSTAT_ipi, EVTCHNSTAT_virq } from '../../hypervisor/constants';
-import { FIRST_FREE_PFN } from '../../toolstack/layout';
 import { FrontendBus } from '../../xenbus/frontend_bus';
-import { XsClient } from '../../xenbus/xs';
-import { StoreRing } from '../../guest/xenbus_comms';
-import { readStartInfo } from '../../guest/start_info';
-import { START_INFO_PFN } from '../../toolstack/layout';
 import { blkfrontDriver, blkif_interrupt, kick_pending_request_queues, type BlkfrontParams } from './blkfront';
 import { waitFor } from '../../core/scheduler';
 import { xen_init_percpu_irqs } from './events';
@@ -24,17 +20,11 @@ export interface LinuxParams extends BlkfrontParams, NetfrontParams {
 
 export const thawKey = (kernel: string): string => `thaw:${kernel}`;
 
-export class LinuxGuest {
-  get name(): string { return this.k.name; }
-  readonly k: Kernel;
-  readonly xs: XsClient;
+export class LinuxGuest extends PvGuest {
   readonly bus: FrontendBus;
-  readonly store: StoreRing;
 
   constructor(em: Emulator, name: string, readonly params: LinuxParams) {
-    this.k = new Kernel(em, name);
-    this.store = new StoreRing(this.k);
-    this.xs = new XsClient(this.store, name);
+    super(em, name);
     this.bus = new FrontendBus(this.k, this.xs);
     this.bus.register(blkfrontDriver(params));
     registerNetfront(this.k, this.bus, params);
@@ -47,11 +37,8 @@ export class LinuxGuest {
   /** start_kernel, as far as Xen is concerned: irqs, xenbus, frontends, the control driver */
   boot(flavour: string, domid: number, nrPages: number): void {
     const g = this;
-    this.k.boot(flavour, domid, FIRST_FREE_PFN, nrPages);
-    // xenbus_init: the store ring and port come from start_info
-    this.store.init(readStartInfo(this.k.hv, domid, START_INFO_PFN, 'store_evtchn'));
-    for (let cpu = 0; cpu < this.params.vcpus; cpu++) this.k.spawn(`vcpu${cpu}`, 'guest', () => this.k.upcallLoop(cpu, 'xen_evtchn_do_upcall'));
-    this.k.spawn('xenwatch', 'guest', () => this.xs.xenwatch_thread());
+    this.bootKernel(flavour, domid, nrPages);
+    this.startXenThreads(domid, this.params.vcpus, 'xen_evtchn_do_upcall');
     this.k.spawn('init', 'guest', () => (function* (): Thread {
       yield* call(g.k, 'start_kernel', {}, function* () {
         xen_cons_init(g.k);

@@ -13,15 +13,13 @@
 import { call } from '../../core/call';
 import type { Thread } from '../../core/scheduler';
 import type { Emulator } from '../../emulator';
-import { Kernel } from '../../guest/kernel';
+import { PvGuest } from '../../guest/pv_guest';
 import { readStartInfo, writeStartInfo } from '../../guest/start_info';
-import { StoreRing } from '../../guest/xenbus_comms';
 import { gnttab_setup_table } from '../../hypervisor/grant_table';
 import { mfnToPfn } from '../../hypervisor/memory';
 import { HYPERVISOR_suspend } from '../../hypervisor/sched_op';
 import type { GuestFactory } from '../../system/system';
-import { FIRST_FREE_PFN, START_INFO_PFN } from '../../toolstack/layout';
-import { XsClient } from '../../xenbus/xs';
+import { START_INFO_PFN } from '../../toolstack/layout';
 import { powerd, sysmon_power_init, sysmon_pswitch_event } from '../netbsd/powerd';
 import { type ShutdownHost, shutdown_xenbus_setup } from '../netbsd/shutdown_xenbus';
 import { kernelDead } from '../netbsd/subr_prf';
@@ -34,19 +32,13 @@ export interface NetBSD2006Params extends Xbd2006Params {
   vcpus: number;
 }
 
-export class NetBSD2006Guest implements ShutdownHost {
-  get name(): string { return this.k.name; }
-  readonly k: Kernel;
-  readonly xs: XsClient;
-  readonly store: StoreRing;
+export class NetBSD2006Guest extends PvGuest implements ShutdownHost {
   readonly bus: NetBSDXenbus;
   readonly ack_empty = false;
   physmem = 0;
 
   constructor(em: Emulator, name: string, readonly params: NetBSD2006Params) {
-    this.k = new Kernel(em, name);
-    this.store = new StoreRing(this.k);
-    this.xs = new XsClient(this.store, name);
+    super(em, name);
     this.bus = new NetBSDXenbus(this.k, this.xs);
     this.bus.register(xbdDriver2006(params, (dev) => this.k.spawn('xbdstart', 'guest', () => this.kick(dev))));
     this.k.registerHandler('xbd_response_handler', (k, arg) => xbd_response_handler(k, arg, params));
@@ -55,12 +47,10 @@ export class NetBSD2006Guest implements ShutdownHost {
   boot(flavour: string, domid: number, nrPages: number): void {
     const g = this;
     this.physmem = nrPages;
-    this.k.boot(flavour, domid, FIRST_FREE_PFN, nrPages);
+    this.bootKernel(flavour, domid, nrPages);
     machdep(this.k).create({ xen_suspend_allow: false });
     sysmon_power_init(this.k);
-    this.store.init(readStartInfo(this.k.hv, domid, START_INFO_PFN, 'store_evtchn'));
-    for (let cpu = 0; cpu < this.params.vcpus; cpu++) this.k.spawn(`vcpu${cpu}`, 'guest', () => this.k.upcallLoop(cpu, 'do_hypervisor_callback'));
-    this.k.spawn('xenwatch', 'guest', () => this.xs.xenwatch_thread());
+    this.startXenThreads(domid, this.params.vcpus, 'do_hypervisor_callback');
     this.k.spawn('powerd', 'guest', () => powerd({ k: g.k, physmem: nrPages, pmfTree: () => [] }));
     this.k.spawn('xenbus_probe', 'guest', () => (function* (): Thread {
       yield* call(g.k, 'main', {}, function* () {

@@ -10,11 +10,10 @@ import { call } from '../../core/call';
 import { type Thread, yieldNow } from '../../core/scheduler';
 import type { GuestFactory } from '../../system/system';
 import type { Emulator } from '../../emulator';
-import { Kernel } from '../../guest/kernel';
+import { PvGuest } from '../../guest/pv_guest';
 import { readStartInfo } from '../../guest/start_info';
-import { StoreRing } from '../../guest/xenbus_comms';
-import { FIRST_FREE_PFN, START_INFO_PFN } from '../../toolstack/layout';
-import { type Gen, XsClient } from '../../xenbus/xs';
+import { START_INFO_PFN } from '../../toolstack/layout';
+import { type Gen } from '../../xenbus/xs';
 import { NETBSD_IRQ_HANDLERS, events_init, events_resume, events_suspend, xen_initclocks } from './events';
 import type { PmfDevice } from './pmf';
 import { powerd, sysmon_power_init, sysmon_pswitch_event } from './powerd';
@@ -32,19 +31,13 @@ export interface NetBSDParams extends XbdParams {
   ack_empty?: boolean;
 }
 
-export class NetBSDGuest implements XenMachdepHost, ShutdownHost {
-  get name(): string { return this.k.name; }
-  readonly k: Kernel;
-  readonly xs: XsClient;
-  readonly store: StoreRing;
+export class NetBSDGuest extends PvGuest implements XenMachdepHost, ShutdownHost {
   readonly bus: NetBSDXenbus;
   physmem = 0;
   get ack_empty(): boolean { return this.params.ack_empty === true; }
 
   constructor(em: Emulator, name: string, readonly params: NetBSDParams) {
-    this.k = new Kernel(em, name);
-    this.store = new StoreRing(this.k);
-    this.xs = new XsClient(this.store, name);
+    super(em, name);
     this.bus = new NetBSDXenbus(this.k, this.xs);
     this.bus.register(xbdDriver(params));
     this.bus.register(xennetDriver(params));
@@ -56,13 +49,10 @@ export class NetBSDGuest implements XenMachdepHost, ShutdownHost {
   boot(flavour: string, domid: number, nrPages: number): void {
     const g = this;
     this.physmem = nrPages;
-    this.k.boot(flavour, domid, FIRST_FREE_PFN, nrPages);
+    this.bootKernel(flavour, domid, nrPages);
     machdep(this.k).create({ xen_suspend_allow: false });
     sysmon_power_init(this.k);
-    // xb_init_comms: the store ring and port from start_info, handler wake_waiting
-    this.store.init(readStartInfo(this.k.hv, domid, START_INFO_PFN, 'store_evtchn'));
-    for (let cpu = 0; cpu < this.params.vcpus; cpu++) this.k.spawn(`vcpu${cpu}`, 'guest', () => this.k.upcallLoop(cpu, 'do_hypervisor_callback'));
-    this.k.spawn('xenwatch', 'guest', () => this.xs.xenwatch_thread());
+    this.startXenThreads(domid, this.params.vcpus, 'do_hypervisor_callback');
     this.k.spawn('powerd', 'guest', () => powerd(g));
     this.k.spawn('xenbus_probe', 'guest', () => (function* (): Thread {
       yield* call(g.k, 'main', {}, function* () {
