@@ -68,8 +68,11 @@ if [ ! -f "$STAMP" ]; then
   mkdir -p "$CS"
   echo '{"name":"xen-domu-debug-e2e-code-server","private":true}' > "$CS/package.json"
   # Node 24 first on PATH: code-server's postinstall checks for Node 24 and runs npm install in
-  # lib/vscode; nodedir: compile its native addons against Node 24's own headers.
-  (cd "$CS" && PATH=$NODE24/bin:$PATH npm_config_nodedir=$NODE24 \
+  # lib/vscode; nodedir: compile its native addons against Node 24's own headers. The
+  # postinstall reads the node version from $npm_config_user_agent, which an enclosing
+  # `npm run` (Node 20) has set: drop what the enclosing npm says about itself for this install.
+  (cd "$CS" && unset npm_config_user_agent npm_execpath npm_node_execpath \
+    && PATH=$NODE24/bin:$PATH npm_config_nodedir=$NODE24 \
     npm install "code-server@$CODE_SERVER_VERSION" --foreground-scripts --no-package-lock > "$E2E/code-server-install.log" 2>&1) \
     || { tail -40 "$E2E/code-server-install.log"; exit 1; }
   touch "$STAMP"
