@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { DevicesBody, EventChannelsBody, GrantsBody, XenstoreBody, XenstoreNodeInfo } from '../../src/debugadapter/protocol';
-import { childPath, describePerms, xenstoreChildItems, xenstoreItem } from '../../src/extension/views/xenstoreModel';
+import { childPath, describePerms, XenstoreChanges, xenstoreChildItems, xenstoreItem } from '../../src/extension/views/xenstoreModel';
 import { channelDomainItems, deviceEndItems, deviceItems, grantDomainItems, grantItemsOf, portItemsOf } from '../../src/extension/views/tablesModel';
 import { timelineItems, formatNs } from '../../src/extension/views/timelineModel';
 
@@ -105,4 +105,17 @@ test('timeline: current event marked, a click goes there, pages continue', () =>
   assert.deepEqual(items[3].command?.args, [3, 3]);
   assert.equal(formatNs(1500), '1.500 µs');
   assert.equal(formatNs(2_500_000_000), '2.500000 s');
+});
+
+test('xenstore: changes since the last stop, also when the adapter marks none', () => {
+  const c = new XenstoreChanges();
+  c.listed('/a', [node('/a/x', '1'), node('/a/y', '2')]);
+  c.roll(); // a stop
+  const next = c.listed('/a', [node('/a/x', '1'), node('/a/y', '3'), node('/a/z', '0')]);
+  assert.deepEqual(next.map((n) => n.changed), [false, true, true], 'same, rewritten, new');
+  assert.equal(c.listed('/b', [node('/b/q', '1')])[0].changed, false, 'a directory not listed before: no judgement');
+  assert.equal(c.listed('/a', [node('/a/w', '1', { changed: true })])[0].changed, true, 'the adapter\'s mark stays');
+  c.reset();
+  c.roll();
+  assert.equal(c.listed('/a', [node('/a/new', '1')])[0].changed, false, 'a new session compares with nothing');
 });

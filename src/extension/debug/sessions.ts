@@ -30,6 +30,8 @@ export class XenSessions implements vscode.Disposable {
   /** Fired for every change of the active xen-domu session's state. */
   readonly onDidChange = this.emitter.event;
   private readonly states = new Map<string, SessionState>();
+  /** xen-domu sessions started and not terminated, oldest first */
+  private readonly live: vscode.DebugSession[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   /** The adapter's recent error responses, newest last (for the log and for tests' messages). */
   readonly recentErrors: string[] = [];
@@ -41,11 +43,14 @@ export class XenSessions implements vscode.Disposable {
       vscode.debug.onDidStartDebugSession((s) => {
         if (s.type !== DEBUG_TYPE) return;
         this.states.set(s.id, this.states.get(s.id) ?? { stopped: false });
+        if (!this.live.some((x) => x.id === s.id)) this.live.push(s);
         this.fire('started', s);
       }),
       vscode.debug.onDidTerminateDebugSession((s) => {
         if (s.type !== DEBUG_TYPE) return;
         this.states.delete(s.id);
+        const i = this.live.findIndex((x) => x.id === s.id);
+        if (i >= 0) this.live.splice(i, 1);
         this.fire('ended', s);
       }),
       vscode.debug.onDidChangeActiveDebugSession(() => this.fire('activeChanged', this.active)),
@@ -53,11 +58,15 @@ export class XenSessions implements vscode.Disposable {
     void this.updateContext();
   }
 
-  /** The active xen-domu session (VS Code's active one, or the only running one). */
+  /**
+   * The xen-domu session the views show: VS Code's active session when it is a live
+   * xen-domu one, else the newest live xen-domu session (activeDebugSession can still name a
+   * session that has terminated, or another debugger's).
+   */
   get active(): vscode.DebugSession | undefined {
     const a = vscode.debug.activeDebugSession;
-    if (a?.type === DEBUG_TYPE) return a;
-    return undefined;
+    if (a !== undefined && this.live.some((x) => x.id === a.id)) return a;
+    return this.live[this.live.length - 1];
   }
 
   isStopped(s: vscode.DebugSession | undefined = this.active): boolean {

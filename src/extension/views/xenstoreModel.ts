@@ -73,3 +73,43 @@ export function loadMoreItem(parentPath: string, shown: number, total: number): 
 export function childPath(parent: string, name: string): string {
   return parent === '/' ? `/${name}` : `${parent}/${name}`;
 }
+
+/**
+ * "Changed since the last stop" as the user saw it: a node the adapter marks as changed,
+ * or one whose value differs from the previous stop's, or one new in a directory that was
+ * listed at the previous stop. Covers adapters that mark nothing, and what was on screen.
+ */
+export class XenstoreChanges {
+  private prevValues = new Map<string, string>();
+  private prevDirs = new Set<string>();
+  private values = new Map<string, string>();
+  private dirs = new Set<string>();
+
+  /** A new stop: what was seen becomes the reference. */
+  roll(): void {
+    this.prevValues = this.values;
+    this.prevDirs = this.dirs;
+    this.values = new Map();
+    this.dirs = new Set();
+  }
+
+  /** A new session: nothing to compare with. */
+  reset(): void {
+    this.prevValues = new Map();
+    this.prevDirs = new Set();
+    this.values = new Map();
+    this.dirs = new Set();
+  }
+
+  /** Records a listed page of `parent` and returns the nodes with `changed` completed. */
+  listed(parent: string, children: readonly XenstoreNodeInfo[]): XenstoreNodeInfo[] {
+    this.dirs.add(parent);
+    const parentKnown = this.prevDirs.has(parent);
+    return children.map((n) => {
+      this.values.set(n.path, n.value);
+      const before = this.prevValues.get(n.path);
+      const changed = n.changed || (before !== undefined ? before !== n.value : parentKnown);
+      return changed === n.changed ? n : { ...n, changed };
+    });
+  }
+}

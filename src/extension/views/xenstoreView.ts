@@ -6,7 +6,7 @@ import type { XenSessions } from '../debug/sessions';
 import { settings } from '../settings';
 import type { ItemSpec } from './itemSpec';
 import { errorSpec, runningSpec, XenTreeProvider } from './treeItems';
-import { loadMoreItem, xenstoreItem } from './xenstoreModel';
+import { loadMoreItem, XenstoreChanges, xenstoreItem } from './xenstoreModel';
 
 export interface XsElement {
   spec: ItemSpec;
@@ -29,6 +29,8 @@ export function parentPath(path: string): string | undefined {
 export class XenstoreTreeProvider extends XenTreeProvider<XsElement> {
   private loaded = new Map<string, Loaded>();
   private elements = new Map<string, XsElement>();
+  private readonly changes = new XenstoreChanges();
+  private sessionId: string | undefined;
 
   constructor(sessions: XenSessions) {
     super(sessions);
@@ -37,6 +39,10 @@ export class XenstoreTreeProvider extends XenTreeProvider<XsElement> {
   protected clearCache(): void {
     this.loaded.clear();
     this.elements.clear();
+    const id = this.sessions.active?.id;
+    if (id !== this.sessionId) this.changes.reset();
+    else this.changes.roll();
+    this.sessionId = id;
   }
 
   protected errorElement(err: unknown): XsElement {
@@ -65,7 +71,7 @@ export class XenstoreTreeProvider extends XenTreeProvider<XsElement> {
     if (l === undefined) {
       const body = await this.page(session, path, 0);
       if (gen !== this.generation) return [];
-      l = { children: body.children, total: body.total };
+      l = { children: this.changes.listed(path, body.children), total: body.total };
       this.loaded.set(path, l);
     }
     const out = l.children.map((n) => this.element(n));
@@ -79,7 +85,7 @@ export class XenstoreTreeProvider extends XenTreeProvider<XsElement> {
     const l = this.loaded.get(path);
     if (session === undefined || l === undefined) return;
     const body = await this.page(session, path, l.children.length);
-    l.children.push(...body.children);
+    l.children.push(...this.changes.listed(path, body.children));
     l.total = body.total;
     this.refreshElement(path === '/' ? undefined : this.elements.get(path));
   }

@@ -43,6 +43,7 @@ suite('scenario editing', () => {
 
   test('Run | Debug CodeLens above the first statement', async () => {
     const uri = workspaceFile('001-vbd-handshake.xens');
+    await vscode.workspace.openTextDocument(uri); // the command needs the document loaded
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
     assert.deepEqual(lenses.map((l) => l.command?.command), ['xenDomu.runScenario', 'xenDomu.debugScenario']);
     assert.equal(lenses[0].range.start.line, 7, 'the first line after the comment block');

@@ -44,10 +44,19 @@ export async function debug(x: XenDomuApi, config: vscode.DebugConfiguration): P
   return stop;
 }
 
+/** Stops every debug session and waits until VS Code reports each one terminated. */
 export async function stopAllSessions(): Promise<void> {
+  const running = new Set<string>(live.keys());
+  if (running.size === 0) return;
+  const names = [...live.values()].map((s) => `"${s.name}"`).join(', ');
   await vscode.debug.stopDebugging();
-  await waitFor('no debug session', () => vscode.debug.activeDebugSession === undefined, 15_000);
+  await waitFor(`the end of ${names}`, () => [...running].every((id) => !live.has(id)), 15_000);
 }
+
+/** Sessions started and not yet terminated (activeDebugSession can lag behind). */
+const live = new Map<string, vscode.DebugSession>();
+vscode.debug.onDidStartDebugSession((s) => live.set(s.id, s));
+vscode.debug.onDidTerminateDebugSession((s) => live.delete(s.id));
 
 /** The top stack frame of the stopped thread. */
 export async function topFrame(x: XenDomuApi): Promise<{ name: string; line: number; source?: string }> {
@@ -60,10 +69,19 @@ export async function topFrame(x: XenDomuApi): Promise<{ name: string; line: num
   return { name: f.name, line: f.line, source: f.source?.name };
 }
 
-/** Runs a debug command (step, continue, step back) and waits for the stop it ends with. */
+/** Runs a command and waits for the stop it ends with. */
 export async function move(x: XenDomuApi, command: string, ...args: unknown[]): Promise<SessionChange> {
   const stop = nextStop(x, 60_000);
   await vscode.commands.executeCommand(command, ...args);
+  return stop;
+}
+
+/** Sends a DAP request (next, continue, stepBack ...) for the thread that stopped, and waits for the next stop. */
+export async function dap(x: XenDomuApi, request: string): Promise<SessionChange> {
+  const s = x.sessions.active;
+  assert.ok(s, 'a xen-domu session is active');
+  const stop = nextStop(x, 60_000);
+  await s.customRequest(request, { threadId: x.sessions.stoppedThread(s) });
   return stop;
 }
 
@@ -75,6 +93,15 @@ export async function rows<E>(provider: vscode.TreeDataProvider<E>, parent?: E):
     const label = typeof item.label === 'string' ? item.label : item.label?.label ?? '';
     return { label, description: typeof item.description === 'string' ? item.description : '', element };
   }));
+}
+
+/** rowAt, or undefined while the rows are not (yet) there: for waitFor. */
+export async function tryRowAt<E>(provider: vscode.TreeDataProvider<E>, labels: readonly string[]) {
+  try {
+    return await rowAt(provider, labels);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Follows labels down a tree provider; returns the last row. */

@@ -239,8 +239,11 @@ export class Workbench {
         .filter({ has: this.page.locator('.state.label', { hasText: /\S/ }) })
         .filter({ hasNot: this.page.locator('.state.label', { hasText: /^\s*(paused|running)\s*$/i }) })
         .first();
-      if ((await stopped.count()) > 0) await stopped.click();
+      if ((await stopped.count()) > 0) await stopped.locator('.monaco-tl-twistie').click();
     }
+    // frames an adapter marks as deemphasized are folded into "Show N More"
+    const more = this.page.locator('.debug-call-stack .show-more').first();
+    if ((await frames.count()) === 0 && (await more.count()) > 0) await more.click();
     await frames.first().waitFor({ timeout: 15_000 });
     return this.page.locator('.debug-call-stack .stack-frame').evaluateAll((els) =>
       els.map((e) => ({
@@ -316,6 +319,13 @@ export class Workbench {
     await header.waitFor({ timeout: 15_000 });
     if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
     await this.page.waitForFunction((e) => e?.getAttribute('aria-expanded') === 'true', await header.elementHandle(), { timeout: 15_000 });
+  }
+
+  /** Collapses an expanded view of the side bar (to make room for the others). */
+  async collapseView(title: string): Promise<void> {
+    const header = this.pane(title).locator('.pane-header').first();
+    await header.waitFor({ timeout: 15_000 });
+    if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
   }
 
   /** Rows a tree view renders now: label, description, depth and expansion. */

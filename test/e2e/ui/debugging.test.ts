@@ -9,8 +9,9 @@ import { test } from './harness';
 
 const REPO = join(__dirname, '..', '..', '..');
 const HANDSHAKE = '001-vbd-handshake.xens';
-/** the backend's state node of the example's vbd, as rows of the XenStore view */
+/** the state nodes of the example's vbd, as rows of the XenStore view */
 const BACKEND_STATE = ['local', 'domain', '0', 'backend', 'vbd', '1', '51712', 'state'];
+const FRONTEND_STATE = ['local', 'domain', '1', 'device', 'vbd', '51712', 'state'];
 
 /** Breakpoints live in the workspace's storage: every test starts without any. */
 async function fresh(wb: Workbench): Promise<void> {
@@ -53,9 +54,10 @@ test('the XenStore view shows the example\'s nodes and updates after a step', as
   await wb.waitForTreeRow('XenStore', 'tool');
   assert.ok(!(await wb.treeRows('XenStore')).some((r) => r.label === 'local'), 'no guest yet before boot');
   await wb.debugStep('debug-step-over'); // boot guest
+  const local = await wb.waitForTreeRow('XenStore', 'local');
+  assert.ok(local.highlighted, '/local, new since the last stop, is highlighted');
   await wb.expandTreePath('XenStore', ['local', 'domain']);
-  const dom1 = await wb.waitForTreeRow('XenStore', '1');
-  assert.ok(dom1.highlighted, 'the new domain is highlighted as changed since the last stop');
+  await wb.waitForTreeRow('XenStore', '1');
   await wb.expandTreePath('XenStore', ['local', 'domain', '1']);
   await wb.waitForTreeRow('XenStore', 'device');
   await wb.waitForTreeRow('Devices', 'vbd xvda', /front Initialising · back/);
@@ -73,14 +75,41 @@ test('a state-transition breakpoint added by the command stops at the right even
   assert.match(await wb.waitForPaused(), /on entry/i);
   await wb.continue();
   await wb.page.waitForTimeout(500);
-  assert.match(await wb.waitForPaused(), /breakpoint/i);
+  const why = await wb.waitForPaused();
+  log(`paused: ${why}`);
+  assert.match(why, /xvda backend -> InitWait/);
   await wb.openViewContainer('Xen');
   await wb.waitForTreeRow('Devices', 'vbd xvda', /back InitWait/);
   await wb.expandTreePath('XenStore', BACKEND_STATE.slice(0, -1));
-  const state = await wb.waitForTreeRow('XenStore', 'state', /^2$/);
-  assert.ok(state.highlighted, 'the state node just written is highlighted');
+  await wb.waitForTreeRow('XenStore', 'state', /^2$/);
   log('stopped with the backend in InitWait');
   await wb.screenshot('ui-12-state-breakpoint-hit');
+  await stopDebugging(wb);
+  await fresh(wb);
+}, { timeoutMs: 150_000 });
+
+test('the Devices, Grant References and Event Channels views show the connected vbd', async ({ wb, log }) => {
+  await fresh(wb);
+  await wb.openFile(HANDSHAKE);
+  await breakpointOnLine(wb, 28); // step6: the first write, both ends Connected
+  await wb.pressF5();
+  await wb.waitForPaused();
+  await wb.continue();
+  await wb.page.waitForTimeout(500);
+  log(`paused: ${await wb.waitForPaused()}`);
+  await wb.openViewContainer('Xen');
+  await wb.collapseView('XenStore');
+  await wb.waitForTreeRow('Devices', 'vbd xvda', /front Connected · back Connected/);
+  await wb.expandView('Grant References');
+  await wb.expandTreePath('Grant References', ['dom1 (guest)']);
+  const ring = (await wb.treeRows('Grant References')).find((r) => r.level === 2 && /mapped by dom0/.test(r.description));
+  assert.ok(ring, 'a grant of the guest mapped by dom0 (the ring page)');
+  await wb.expandView('Event Channels');
+  await wb.expandTreePath('Event Channels', ['dom1 (guest)']);
+  const port = (await wb.treeRows('Event Channels')).find((r) => r.level === 2 && /interdomain · → dom0:\d+/.test(r.description));
+  assert.ok(port, 'an interdomain channel of the guest bound to dom0');
+  log(`grant ${ring.label} ${ring.description}; ${port.label} ${port.description}`);
+  await wb.screenshot('ui-19-devices-grants-channels');
   await stopDebugging(wb);
   await fresh(wb);
 }, { timeoutMs: 150_000 });
@@ -88,23 +117,27 @@ test('a state-transition breakpoint added by the command stops at the right even
 test('step back restores the earlier value in the XenStore view', async ({ wb, log }) => {
   await fresh(wb);
   await wb.openFile(HANDSHAKE);
-  await breakpointOnLine(wb, 15); // step2: wait until xvda backend == InitWait
+  await breakpointOnLine(wb, 19); // step3: wait until xvda frontend == Initialised
   await wb.pressF5();
   await wb.waitForPaused();
   await wb.continue();
   await wb.page.waitForTimeout(500);
-  assert.match(await wb.waitForPaused(), /breakpoint/i);
+  log(`paused: ${await wb.waitForPaused()}`);
+  assert.deepEqual(await wb.highlightedLines(), [19], 'stopped on the breakpoint line');
   await wb.openViewContainer('Xen');
-  await wb.expandTreePath('XenStore', BACKEND_STATE.slice(0, -1));
+  await wb.expandTreePath('XenStore', FRONTEND_STATE.slice(0, -1));
   await wb.waitForTreeRow('XenStore', 'state', /^1$/);
   await wb.debugStep('debug-step-over');
-  await wb.waitForTreeRow('XenStore', 'state', /^2$/);
-  log('backend state 1 -> 2 after the wait');
+  await wb.openViewContainer('Xen'); // a stop may switch the side bar to Run and Debug
+  const written = await wb.waitForTreeRow('XenStore', 'state', /^3$/);
+  assert.ok(written.highlighted, 'the state written during the step is highlighted');
+  log('frontend state 1 -> 3 (Initialised) over the wait');
   await wb.screenshot('ui-13a-before-step-back');
   await wb.debugStep('debug-step-back');
+  await wb.openViewContainer('Xen');
   await wb.waitForTreeRow('XenStore', 'state', /^1$/);
-  assert.deepEqual(await wb.highlightedLines(), [15]);
-  log('step back: state 1 again, line 15');
+  assert.deepEqual(await wb.highlightedLines(), [19]);
+  log('step back: state 1 again, line 19');
   await wb.screenshot('ui-13b-after-step-back');
   await stopDebugging(wb);
   await fresh(wb);
@@ -122,7 +155,7 @@ test('stepping through the recovery after migration shows each replayed request\
   await wb.waitForPaused();
   await wb.continue();
   await wb.page.waitForTimeout(500);
-  assert.match(await wb.waitForPaused(), /breakpoint/i);
+  log(`paused: ${await wb.waitForPaused()}`);
   const [top] = await wb.stackFrames();
   assert.equal(top.name.split(/[ (]/)[0], phase);
   log(`stopped in ${phase}`);

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { test } from './harness';
 
 test('scenario editing: CodeLens, completion of flavours, diagnostics as you type', async ({ wb, page, log }) => {
-  await wb.openFile('001-vbd-handshake.xens');
+  await wb.openFile('editing.xens');
   const lens = page.locator('.editor-instance .codelens-decoration');
   await lens.first().waitFor({ timeout: 20_000 });
   assert.match(await lens.first().innerText(), /Run\s*\|\s*Debug/);
@@ -24,5 +24,6 @@ test('scenario editing: CodeLens, completion of flavours, diagnostics as you typ
   await squiggle.first().waitFor({ timeout: 15_000 });
   log('the misspelt flavour is underlined');
   await wb.screenshot('ui-18-diagnostic-as-you-type');
+  // leave the fixture as it was for later tests
   await wb.runCommand('File: Revert File');
 }, { timeoutMs: 120_000 });
