@@ -9,6 +9,8 @@ const entries = [
   { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node' },
   { in: 'src/debugadapter/main.ts', out: 'adapter' },
   { in: 'src/extension/extension.ts', out: 'extension' },
+  // loaded by the extension on first use (inline adapter, Run Scenario), so activation stays fast
+  { in: 'src/extension/emulator.ts', out: 'extension-emulator' },
 ].filter((e) => existsSync(root + e.in));
 
 const watch = process.argv.includes('--watch');

@@ -50,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): XenDomuApi {
   const sessions = new XenSessions(output);
   context.subscriptions.push(sessions);
   registerConfigProvider(context);
-  registerAdapterFactory(context, output);
+  registerAdapterFactory(context, output, sessions);
   registerLanguageFeatures(context);
   registerInlineValues(context, sessions);
   registerPositionStatus(context, sessions);

@@ -15,16 +15,18 @@ export interface XenSettings {
   timelinePageSize: number;
 }
 
+/** `scope`: the file or folder for the resource-scoped settings (seed, recordings). */
 export function settings(scope?: vscode.ConfigurationScope): XenSettings {
-  const c = vscode.workspace.getConfiguration('xenDomu', scope);
-  const seed = c.get<number>('defaultSeed', 0);
+  const r = vscode.workspace.getConfiguration('xenDomu', scope);
+  const w = vscode.workspace.getConfiguration('xenDomu'); // window-scoped: adapter and views
+  const seed = r.get<number>('defaultSeed', 0);
   return {
     defaultSeed: Number.isSafeInteger(seed) && seed >= 0 ? seed : 0,
-    recordingFolder: c.get<string>('recordingFolder', ''),
-    adapterMode: c.get<string>('adapter.mode', 'inline') === 'executable' ? 'executable' : 'inline',
-    adapterExecutable: c.get<string>('adapter.executable', ''),
-    replayOnOpen: c.get<boolean>('recording.replayOnOpen', true),
-    xenstorePageSize: Math.max(100, c.get<number>('xenstore.pageSize', 10_000)),
-    timelinePageSize: Math.max(50, c.get<number>('timeline.pageSize', 500)),
+    recordingFolder: r.get<string>('recordingFolder', ''),
+    replayOnOpen: r.get<boolean>('recording.replayOnOpen', true),
+    adapterMode: w.get<string>('adapter.mode', 'inline') === 'executable' ? 'executable' : 'inline',
+    adapterExecutable: w.get<string>('adapter.executable', ''),
+    xenstorePageSize: Math.max(100, w.get<number>('xenstore.pageSize', 10_000)),
+    timelinePageSize: Math.max(50, w.get<number>('timeline.pageSize', 500)),
   };
 }

@@ -2,6 +2,7 @@
 // verdict goes to an output channel and failures become diagnostics on the scenario.
 import * as vscode from 'vscode';
 import type { RunOutcome } from '../../emulator/runner/run';
+import { emulator } from '../emulatorModule';
 import { settings } from '../settings';
 
 export interface RunReport {
@@ -40,8 +41,8 @@ export function registerRunScenario(context: vscode.ExtensionContext): void {
       const name = vscode.workspace.asRelativePath(uri);
       channel.show(true);
       channel.appendLine(`$ xen-domu run ${name} --seed ${seed}`);
-      // loaded on first use: the emulator is most of the bundle
-      const { runScenario, formatOutcome } = await import('../../emulator/runner/run');
+      // loaded on first use, from its own bundle
+      const { runScenario, formatOutcome } = emulator();
       const outcome = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Window, title: `Running ${name}` },
         () => new Promise<RunOutcome>((resolve) => setImmediate(() => resolve(runScenario(doc.getText(), name, { seed })))),

@@ -4,6 +4,7 @@
 // `xenDomu.adapter.mode` setting.
 import * as vscode from 'vscode';
 import { settings } from '../settings';
+import type { XenSessions } from './sessions';
 import { createInlineAdapter } from './inlineAdapter';
 import { DEBUG_TYPE } from './launchConfig';
 
@@ -20,17 +21,16 @@ class Factory implements vscode.DebugAdapterDescriptorFactory {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
+    private readonly sessions: XenSessions,
   ) {}
 
   async createDebugAdapterDescriptor(session: vscode.DebugSession): Promise<vscode.DebugAdapterDescriptor> {
     const s = settings(session.workspaceFolder);
     if (s.adapterMode === 'inline') {
-      const adapter = await createInlineAdapter();
-      if (adapter !== undefined) {
-        this.log.info(`session "${session.name}": inline debug adapter`);
-        return new vscode.DebugAdapterInlineImplementation(adapter);
-      }
-      this.log.warn('the inline debug adapter is not in this build; starting the executable one');
+      this.log.info(`session "${session.name}": inline debug adapter`);
+      const channel = createInlineAdapter();
+      this.sessions.attachChannel(session, channel); // the views' requests go in-process
+      return new vscode.DebugAdapterInlineImplementation(channel);
     }
     const exe = executableDescriptor(this.extensionUri, s.adapterExecutable);
     this.log.info(`session "${session.name}": debug adapter ${exe.command} ${exe.args.join(' ')}`);
@@ -38,6 +38,6 @@ class Factory implements vscode.DebugAdapterDescriptorFactory {
   }
 }
 
-export function registerAdapterFactory(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
-  context.subscriptions.push(vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new Factory(context.extensionUri, log)));
+export function registerAdapterFactory(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, sessions: XenSessions): void {
+  context.subscriptions.push(vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new Factory(context.extensionUri, log, sessions)));
 }

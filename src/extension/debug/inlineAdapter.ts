@@ -1,8 +1,10 @@
-// The adapter's session class, run inline in the extension host. Loaded on first use:
-// it brings the whole emulator with it, which activation should not pay for.
-import type * as vscode from 'vscode';
+// The adapter's session class, run inline in the extension host. Loaded on first use
+// from its own bundle: it brings the whole emulator with it, which activation should not pay for.
+import { emulator } from '../emulatorModule';
+import { InlineChannel, type DapEndpoint } from './inlineChannel';
 
-export async function createInlineAdapter(): Promise<vscode.DebugAdapter | undefined> {
-  // src/debugadapter/session.ts has not landed yet; until then the executable adapter runs.
-  return undefined;
+export function createInlineAdapter(): InlineChannel {
+  const { XenDebugSession } = emulator();
+  // DebugSession (@vscode/debugadapter) has handleMessage/onDidSendMessage/dispose
+  return new InlineChannel(new XenDebugSession() as unknown as DapEndpoint);
 }

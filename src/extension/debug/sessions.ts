@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { STATE_CHANGED_EVENT, type StateChangedBody } from '../../debugadapter/protocol';
+import type { InlineChannel } from './inlineChannel';
 import { DEBUG_TYPE } from './launchConfig';
 
 export type ChangeKind = 'started' | 'stopped' | 'continued' | 'invalidated' | 'stateChanged' | 'ended' | 'activeChanged';
@@ -32,6 +33,8 @@ export class XenSessions implements vscode.Disposable {
   private readonly states = new Map<string, SessionState>();
   /** xen-domu sessions started and not terminated, oldest first */
   private readonly live: vscode.DebugSession[] = [];
+  /** in-process channels of inline adapters, by session id */
+  private readonly channels = new Map<string, InlineChannel>();
   private readonly disposables: vscode.Disposable[] = [];
   /** The adapter's recent error responses, newest last (for the log and for tests' messages). */
   readonly recentErrors: string[] = [];
@@ -51,6 +54,7 @@ export class XenSessions implements vscode.Disposable {
         this.states.delete(s.id);
         const i = this.live.findIndex((x) => x.id === s.id);
         if (i >= 0) this.live.splice(i, 1);
+        this.channels.delete(s.id);
         this.fire('ended', s);
       }),
       vscode.debug.onDidChangeActiveDebugSession(() => this.fire('activeChanged', this.active)),
@@ -82,10 +86,25 @@ export class XenSessions implements vscode.Disposable {
     return st?.position === undefined || st.total === undefined ? undefined : { position: st.position, total: st.total };
   }
 
-  /** A custom request to the active session; undefined when there is none. */
+  /** An inline adapter's in-process channel, for `request`. */
+  attachChannel(session: vscode.DebugSession, channel: InlineChannel): void {
+    this.channels.set(session.id, channel);
+  }
+
+  /**
+   * A request to a session: in-process for an inline adapter, else through VS Code
+   * (customRequest). Throws when the adapter answers with an error.
+   */
+  async call<T>(session: vscode.DebugSession, command: string, args: unknown = {}): Promise<T> {
+    const channel = this.channels.get(session.id);
+    if (channel !== undefined) return channel.request<T>(command, args);
+    return (await session.customRequest(command, args)) as T;
+  }
+
+  /** `call` on the active session; undefined when there is none. */
   async request<T>(command: string, args?: unknown, session: vscode.DebugSession | undefined = this.active): Promise<T | undefined> {
     if (session === undefined) return undefined;
-    return (await session.customRequest(command, args)) as T;
+    return this.call<T>(session, command, args);
   }
 
   private tracker(s: vscode.DebugSession): vscode.DebugAdapterTracker {

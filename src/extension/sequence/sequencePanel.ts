@@ -68,7 +68,7 @@ diagram.addEventListener('click', (e) => {
       return;
     }
     try {
-      const body = (await session.customRequest(XEN_REQUESTS.sequence, AROUND)) as SequenceBody;
+      const body = await this.sessions.call<SequenceBody>(session, XEN_REQUESTS.sequence, AROUND);
       this.last = body;
       const pos = this.sessions.position(session);
       const current = body.messages.find((m) => m.current);
@@ -102,7 +102,7 @@ diagram.addEventListener('click', (e) => {
     const session = this.sessions.active;
     if (session === undefined) return;
     try {
-      this.last = (await session.customRequest(XEN_REQUESTS.sequence, AROUND)) as SequenceBody;
+      this.last = await this.sessions.call<SequenceBody>(session, XEN_REQUESTS.sequence, AROUND);
     } catch {
       this.last = undefined;
     }

@@ -33,7 +33,7 @@ abstract class BodyTreeProvider<B> extends XenTreeProvider<RowElement> {
 
   /** The body of the current generation (one request per reload, shared by all rows). */
   current(session: vscode.DebugSession): Promise<B> {
-    this.body ??= Promise.resolve(session.customRequest(this.request, {}) as Thenable<B>);
+    this.body ??= this.sessions.call<B>(session, this.request, {});
     return this.body;
   }
 

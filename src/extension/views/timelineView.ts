@@ -34,7 +34,7 @@ export class TimelineTreeProvider extends XenTreeProvider<TimelineElement> {
   private async page(session: vscode.DebugSession, start: number): Promise<TimelineBody> {
     const args: TimelineArgs = { start, count: settings().timelinePageSize };
     if (this.filter !== '') args.filter = this.filter;
-    return (await session.customRequest(XEN_REQUESTS.timeline, args)) as TimelineBody;
+    return this.sessions.call<TimelineBody>(session, XEN_REQUESTS.timeline, args);
   }
 
   protected async load(parent: TimelineElement | undefined, session: vscode.DebugSession): Promise<TimelineElement[]> {
@@ -80,7 +80,7 @@ export function registerTimelineView(context: vscode.ExtensionContext, sessions:
       if (session === undefined || typeof event !== 'number') return;
       const args: GotoArgs = { event };
       try {
-        await session.customRequest(XEN_REQUESTS.goto, args);
+        await sessions.call(session, XEN_REQUESTS.goto, args);
       } catch (err) {
         void vscode.window.showErrorMessage(`Cannot go to event #${event}: ${err instanceof Error ? err.message : String(err)}`);
       }

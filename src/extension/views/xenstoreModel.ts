@@ -21,7 +21,8 @@ export function displayValue(value: string): string {
   return value.length > MAX_DESCRIPTION ? `${value.slice(0, MAX_DESCRIPTION - 1)}…` : value;
 }
 
-export function xenstoreItem(n: XenstoreNodeInfo): ItemSpec {
+/** The hover text of a node: built when VS Code asks (resolveTreeItem), not for every row. */
+export function xenstoreTooltip(n: XenstoreNodeInfo): string {
   const tip = [
     `\`${n.path}\``,
     '',
@@ -32,16 +33,19 @@ export function xenstoreItem(n: XenstoreNodeInfo): ItemSpec {
   if (n.childCount > 0) tip.push('', `${n.childCount} ${n.childCount === 1 ? 'child' : 'children'}`);
   if (n.watched) tip.push('', '$(eye) watched');
   if (n.changed) tip.push('', '$(diff-modified) changed since the last stop');
+  return tip.join('\n');
+}
+
+/** A row per node; cheap, since a directory may hold thousands (the tooltip comes later). */
+export function xenstoreItem(n: XenstoreNodeInfo): ItemSpec {
   const item: ItemSpec = {
     id: `xs:${n.path}`,
     label: n.name === '' ? '/' : n.name,
     collapsible: n.childCount > 0,
     contextValue: n.watched ? 'xenstoreNode.watched' : 'xenstoreNode',
-    tooltip: tip.join('\n'),
     icon: n.watched ? 'eye' : n.childCount > 0 ? 'folder' : 'symbol-string',
   };
-  const value = displayValue(n.value);
-  if (value !== '') item.description = value;
+  if (n.value !== '') item.description = displayValue(n.value);
   if (n.changed) {
     item.highlight = true;
     item.iconColor = 'xenDomu.changedForeground';

@@ -6,7 +6,7 @@ import type { XenSessions } from '../debug/sessions';
 import { settings } from '../settings';
 import type { ItemSpec } from './itemSpec';
 import { errorSpec, runningSpec, XenTreeProvider } from './treeItems';
-import { loadMoreItem, XenstoreChanges, xenstoreItem } from './xenstoreModel';
+import { loadMoreItem, XenstoreChanges, xenstoreItem, xenstoreTooltip } from './xenstoreModel';
 
 export interface XsElement {
   spec: ItemSpec;
@@ -55,7 +55,7 @@ export class XenstoreTreeProvider extends XenTreeProvider<XsElement> {
 
   private async page(session: vscode.DebugSession, path: string, start: number): Promise<XenstoreBody> {
     const args: XenstoreArgs = { path, start, count: settings().xenstorePageSize };
-    return (await session.customRequest(XEN_REQUESTS.xenstore, args)) as XenstoreBody;
+    return this.sessions.call<XenstoreBody>(session, XEN_REQUESTS.xenstore, args);
   }
 
   private element(n: XenstoreNodeInfo): XsElement {
@@ -88,6 +88,12 @@ export class XenstoreTreeProvider extends XenTreeProvider<XsElement> {
     l.children.push(...this.changes.listed(path, body.children));
     l.total = body.total;
     this.refreshElement(path === '/' ? undefined : this.elements.get(path));
+  }
+
+  /** Tooltips are built on hover: a big directory's rows stay cheap. */
+  resolveTreeItem(item: vscode.TreeItem, e: XsElement): vscode.TreeItem {
+    if (e.node !== undefined) item.tooltip = new vscode.MarkdownString(xenstoreTooltip(e.node), true);
+    return item;
   }
 
   getParent(e: XsElement): XsElement | undefined {
@@ -140,7 +146,7 @@ export function registerXenstoreView(context: vscode.ExtensionContext, sessions:
       }));
       if (next === undefined) return;
       try {
-        await session.customRequest(XEN_REQUESTS.xenstoreWrite, { path: n.path, value: next });
+        await sessions.call(session, XEN_REQUESTS.xenstoreWrite, { path: n.path, value: next });
       } catch (err) {
         void vscode.window.showErrorMessage(`Writing ${n.path} failed: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -153,7 +159,7 @@ export function registerXenstoreView(context: vscode.ExtensionContext, sessions:
       const ok = await vscode.window.showWarningMessage(`Remove ${n.path}${n.childCount > 0 ? ` and its ${n.childCount} children` : ''} from the emulated xenstore?`, { modal: true }, 'Remove');
       if (ok !== 'Remove') return;
       try {
-        await session.customRequest(XEN_REQUESTS.xenstoreRm, { path: n.path });
+        await sessions.call(session, XEN_REQUESTS.xenstoreRm, { path: n.path });
       } catch (err) {
         void vscode.window.showErrorMessage(`Removing ${n.path} failed: ${err instanceof Error ? err.message : String(err)}`);
       }

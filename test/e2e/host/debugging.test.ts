@@ -109,3 +109,22 @@ suite('recordings', () => {
     await stopAllSessions();
   }, 90_000);
 });
+
+suite('adapter modes', () => {
+  test('the executable adapter (bundled dist/adapter.js) runs a session like the inline one', async () => {
+    const x = await api();
+    await stopAllSessions();
+    const config = vscode.workspace.getConfiguration('xenDomu');
+    await config.update('adapter.mode', 'executable', vscode.ConfigurationTarget.Global);
+    try {
+      const stop = await debug(x, { type: 'xen-domu', request: 'launch', name: 'host: executable adapter', scenario: workspaceFile(HANDSHAKE).fsPath, record: false });
+      assert.equal(stop.stopped?.reason, 'entry');
+      assert.equal((await topFrame(x)).line, 11);
+      await dap(x, 'next');
+      await waitFor('XenStore rows from the executable adapter', async () => (await rows(x.views.xenstore)).some((r) => r.label === 'local'));
+    } finally {
+      await config.update('adapter.mode', undefined, vscode.ConfigurationTarget.Global);
+      await stopAllSessions();
+    }
+  }, 90_000);
+});

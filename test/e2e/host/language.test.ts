@@ -19,6 +19,8 @@ suite('scenario editing', () => {
     const editor = await vscode.window.showTextDocument(doc);
     await editor.edit((e) => e.replace(new vscode.Range(0, 18, 0, 29), 'linux'));
     await waitFor('diagnostics cleared after the edit', () => vscode.languages.getDiagnostics(doc.uri).length === 0, 5_000);
+    // a dirty untitled editor would make later debug launches wait for a Save As (debug.saveBeforeStart)
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
   test('completion: flavours after kernel, states in a condition, declared devices', async () => {

@@ -36,7 +36,7 @@ async function main(): Promise<number> {
       const msg = format(...(args ?? []));
       // The workbench's own log arrives here too: keep the tests' lines (console.log in the
       // extension host arrives as 'info'), warnings and errors, minus the marketplace it cannot reach.
-      if (/^(PASS|FAIL|host:) /.test(msg)) console.log(msg);
+      if (/^(PASS|FAIL|host:|FIGURE) /.test(msg)) console.log(msg);
       else if ((type === 'warn' || type === 'error') && !/open-vsx\.org|marketplace|took \d+ms/i.test(msg)) console.log(`[workbench ${type}] ${msg}`);
     });
     await page.exposeFunction('codeAutomationExit', (code: number) => exit(code));

@@ -37,8 +37,9 @@ export function nextStop(x: XenDomuApi, timeoutMs = 20_000): Promise<SessionChan
 }
 
 /** Starts a session and waits for its first stop (stop on entry). */
-export async function debug(x: XenDomuApi, config: vscode.DebugConfiguration): Promise<SessionChange> {
-  const stop = nextStop(x, 60_000);
+export async function debug(x: XenDomuApi, config: vscode.DebugConfiguration, timeoutMs = 60_000): Promise<SessionChange> {
+  const stop = nextStop(x, timeoutMs);
+  stop.catch(() => undefined); // awaited below; startDebugging may fail first
   const ok = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders?.[0], config);
   assert.ok(ok, 'the session started');
   return stop;
