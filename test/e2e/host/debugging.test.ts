@@ -54,6 +54,15 @@ suite('debugging', () => {
     vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
   }, 60_000);
 
+  test('a XenStore value edited from the view is written through the adapter; Copy XenStore Path copies the path', async () => {
+    const x = await api();
+    const name = await waitFor('/local/domain/1/name', () => tryRowAt(x.views.xenstore, ['local', 'domain', '1', 'name']));
+    await vscode.commands.executeCommand('xenDomu.xenstore.editValue', name.element, 'renamed-by-test');
+    await waitFor('the new value in the view', async () => (await tryRowAt(x.views.xenstore, ['local', 'domain', '1', 'name']))?.description === 'renamed-by-test');
+    await vscode.commands.executeCommand('xenDomu.xenstore.copyPath', name.element);
+    assert.equal(await vscode.env.clipboard.readText(), '/local/domain/1/name');
+  }, 30_000);
+
   test('the sequence diagram draws the messages around the current event and exports as SVG', async () => {
     const x = await api();
     await vscode.commands.executeCommand('xenDomu.showSequenceDiagram');

@@ -29,7 +29,8 @@ async function main(): Promise<number> {
 
   const browser = await launchChromium();
   try {
-    const page = await (await browser.newContext({ viewport: VIEWPORT })).newPage();
+    // clipboard: Copy XenStore Path is tested through vscode.env.clipboard (the browser's in this host)
+    const page = await (await browser.newContext({ viewport: VIEWPORT, permissions: ['clipboard-read', 'clipboard-write'] })).newPage();
     let exit!: (code: number) => void;
     const exited = new Promise<number>((r) => (exit = r));
     await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
