@@ -59,9 +59,9 @@ test('grants: per domain, ref, flags, frame, granted to, mapped by', () => {
   assert.equal(dom.description, '2 grants · 1 frame');
   const [a, b] = grantItemsOf(body, 1);
   assert.equal(a.label, 'ref 8');
-  assert.equal(a.description, '→ dom0 · frame 0x1234 · permit_access · mapped by dom0');
+  assert.equal(a.description, '→ dom0 · mapped by dom0 · permit_access · frame 0x1234');
   assert.match(a.tooltip ?? '', /mapped by: dom0 \(handle 3\)/);
-  assert.equal(b.description, '→ dom0 · frame 0x99 · permit_access|readonly');
+  assert.equal(b.description, '→ dom0 · permit_access|readonly · frame 0x99');
   assert.deepEqual(grantItemsOf(body, 5), []);
 });
 
@@ -87,7 +87,7 @@ test('devices: each pair with both XenbusStates, ends open the xenstore node', (
   }] };
   const [d] = deviceItems(body);
   assert.equal(d.label, 'vbd xvda');
-  assert.equal(d.description, 'web · front Connected · back InitWait');
+  assert.equal(d.description, 'front Connected · back InitWait · web');
   assert.equal(d.iconColor, 'xenDomu.notConnectedForeground');
   const [f, b] = deviceEndItems(body.devices[0]);
   assert.equal(f.description, 'Connected (4)');
@@ -96,13 +96,17 @@ test('devices: each pair with both XenbusStates, ends open the xenstore node', (
 });
 
 test('timeline: current event marked, a click goes there, pages continue', () => {
-  const page = { total: 10, position: 1, events: [0, 1, 2].map((i) => ({ index: i, timeNs: i * 1500, actor: 'xenstored', kind: 'xs', text: `write ${i}` })) };
-  const items = timelineItems([page], 1, 3);
+  // position 2: events #0 and #1 applied, the state is just after #1
+  const page = { total: 10, position: 2, events: [0, 1, 2].map((i) => ({ index: i, timeNs: i * 1500, actor: 'xenstored', kind: 'xs', text: `write ${i}` })) };
+  const items = timelineItems([page], 2, 3);
   assert.equal(items.length, 4);
   assert.equal(items[1].highlight, true);
   assert.equal(items[1].icon, 'debug-stackframe');
   assert.deepEqual(items[2].command?.args, [2]);
   assert.deepEqual(items[3].command?.args, [3, 3]);
+  assert.equal(items[3].description, 'from event #3 of 10');
+  const filtered = { total: 10, position: 2, events: [{ index: 7, timeNs: 0, actor: 'a', kind: 'k', text: 'x' }] };
+  assert.deepEqual(timelineItems([filtered], 2, 1)[1].command?.args, [8, 1], 'a filtered page continues after its last event');
   assert.equal(formatNs(1500), '1.500 µs');
   assert.equal(formatNs(2_500_000_000), '2.500000 s');
 });

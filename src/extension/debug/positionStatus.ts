@@ -3,8 +3,9 @@
 import * as vscode from 'vscode';
 import type { XenSessions } from './sessions';
 
+/** `position` counts the events applied: the state is just after event #position-1. */
 export function positionText(position: number, total: number): string {
-  return `$(history) event #${position} of ${total}`;
+  return position === 0 ? `$(history) before event #0 of ${total}` : `$(history) event #${position - 1} of ${total}`;
 }
 
 export function registerPositionStatus(context: vscode.ExtensionContext, sessions: XenSessions): void {

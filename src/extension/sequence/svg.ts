@@ -32,7 +32,7 @@ export const EXPORT_COLOURS: SvgColours = {
   currentFill: '#fff4c2',
 };
 
-const LANE_W = 170;
+const LANE_W = 200;
 const HEAD_H = 34;
 const ROW_H = 30;
 const MARGIN = 16;

@@ -26,7 +26,8 @@ export function mappedByText(g: GrantInfo): string {
 
 export function grantItem(owner: number, g: GrantInfo): ItemSpec {
   const mapped = mappedByText(g);
-  const description = [`→ dom${g.domid}`, `frame ${hex(g.frame)}`, g.flagsText, mapped === '' ? '' : `mapped by ${mapped}`].filter(Boolean).join(' · ');
+  // who may use it and who does, first: the side bar cuts the end
+  const description = [`→ dom${g.domid}`, mapped === '' ? '' : `mapped by ${mapped}`, g.flagsText, `frame ${hex(g.frame)}`].filter(Boolean).join(' · ');
   const tip = [
     `**grant ref ${g.ref}** of dom${owner}`,
     '',
@@ -120,7 +121,8 @@ export function deviceItem(d: DeviceInfo): ItemSpec {
   return {
     id: `dev:${deviceKey(d)}`,
     label: `${d.kind} ${d.name}`,
-    description: `${d.guest} · front ${d.frontend.stateName} · back ${d.backend.stateName}`,
+    // the states first: the side bar is narrow
+    description: `front ${d.frontend.stateName} · back ${d.backend.stateName} · ${d.guest}`,
     tooltip: [
       `**${d.kind} ${d.name}** of ${d.guest} (dom${d.domid}), devid ${d.devid}`,
       '',

@@ -11,9 +11,9 @@ export function formatNs(ns: number): string {
   return `${(ns / 1_000_000_000).toFixed(6)} s`;
 }
 
-/** The state sits just after event `position` (-1: before the first). */
+/** `position` counts the events applied (xen/timeline, xen/stateChanged): the last one applied is current. */
 export function timelineItem(e: TimelineEvent, position: number): ItemSpec {
-  const current = e.index === position;
+  const current = e.index === position - 1;
   return {
     id: `tl:${e.index}`,
     label: `#${e.index} ${e.text}`,
@@ -31,13 +31,14 @@ export function timelineItems(pages: readonly TimelineBody[], position: number, 
   const events = pages.flatMap((p) => p.events);
   const items = events.map((e) => timelineItem(e, position));
   const total = pages[pages.length - 1]?.total ?? 0;
-  // `start` of xen/timeline counts rows of the (filtered) list, so the next page starts at the rows loaded
-  const next = pages.reduce((n, p) => n + p.events.length, 0);
+  // `start` of xen/timeline is an event index (a filtered page scans on from there)
+  const last = events[events.length - 1];
+  const next = last === undefined ? total : last.index + 1;
   if (pages.length > 0 && next < total) {
     items.push({
       id: `tl-more:${next}`,
       label: 'Load more…',
-      description: `${next} of ${total} events shown`,
+      description: `from event #${next} of ${total}`,
       collapsible: false,
       contextValue: 'loadMore',
       icon: 'ellipsis',

@@ -31,9 +31,15 @@ export class XenstoreTreeProvider extends XenTreeProvider<XsElement> {
   private elements = new Map<string, XsElement>();
   private readonly changes = new XenstoreChanges();
   private sessionId: string | undefined;
+  /** a stop happened since the last reload: what was shown becomes "the last stop" */
+  private stoppedSinceReload = false;
+  private readonly stops: vscode.Disposable;
 
   constructor(sessions: XenSessions) {
     super(sessions);
+    this.stops = sessions.onDidChange((c) => {
+      if (c.kind === 'stopped') this.stoppedSinceReload = true;
+    });
   }
 
   protected clearCache(): void {
@@ -41,8 +47,14 @@ export class XenstoreTreeProvider extends XenTreeProvider<XsElement> {
     this.elements.clear();
     const id = this.sessions.active?.id;
     if (id !== this.sessionId) this.changes.reset();
-    else this.changes.roll();
+    else if (this.stoppedSinceReload) this.changes.roll();
+    this.stoppedSinceReload = false;
     this.sessionId = id;
+  }
+
+  override dispose(): void {
+    this.stops.dispose();
+    super.dispose();
   }
 
   protected errorElement(err: unknown): XsElement {

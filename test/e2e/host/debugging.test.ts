@@ -56,6 +56,8 @@ suite('debugging', () => {
 
   test('a XenStore value edited from the view is written through the adapter; Copy XenStore Path copies the path', async () => {
     const x = await api();
+    // the previous test stepped back; changes are only possible at the present
+    await dap(x, 'continue');
     const name = await waitFor('/local/domain/1/name', () => tryRowAt(x.views.xenstore, ['local', 'domain', '1', 'name']));
     await vscode.commands.executeCommand('xenDomu.xenstore.editValue', name.element, 'renamed-by-test');
     await waitFor('the new value in the view', async () => (await tryRowAt(x.views.xenstore, ['local', 'domain', '1', 'name']))?.description === 'renamed-by-test');

@@ -7,10 +7,13 @@ test('scenario editing: CodeLens, completion of flavours, diagnostics as you typ
   const lens = page.locator('.editor-instance .codelens-decoration');
   await lens.first().waitFor({ timeout: 20_000 });
   assert.match(await lens.first().innerText(), /Run\s*\|\s*Debug/);
-  // a new line at the end: `domain x kernel ` and ask for completion
-  await page.keyboard.press('Control+End');
+  // line 2 is `domain web kernel linux`: take the flavour away and ask for completion
+  await page.keyboard.press('Control+G');
+  await page.locator('.quick-input-widget .quick-input-box input').pressSequentially('2', { delay: 25 });
   await page.keyboard.press('Enter');
-  await page.keyboard.type('domain other kernel ', { delay: 20 });
+  await page.keyboard.press('End');
+  await page.keyboard.press('Control+Shift+ArrowLeft');
+  await page.keyboard.press('Backspace');
   await page.keyboard.press('Control+Space');
   const suggest = page.locator('.editor-widget.suggest-widget .monaco-list-row');
   await suggest.first().waitFor({ timeout: 15_000 });
@@ -20,10 +23,19 @@ test('scenario editing: CodeLens, completion of flavours, diagnostics as you typ
   await wb.screenshot('ui-17-completion-flavours');
   await page.keyboard.press('Escape');
   await page.keyboard.type('linux-2007', { delay: 20 });
+  // the parser's diagnostic (debounced) lands on the misspelt flavour
   const squiggle = page.locator('.editor-instance .squiggly-error');
   await squiggle.first().waitFor({ timeout: 15_000 });
-  log('the misspelt flavour is underlined');
+  await page.waitForTimeout(800);
+  await squiggle.first().hover();
+  const hover = page.locator('.monaco-hover:not(.hidden)').first();
+  await hover.waitFor({ timeout: 15_000 });
+  const text = await hover.innerText();
+  assert.match(text, /unknown kernel flavour `linux-2007`/);
+  assert.match(text, /did you mean `linux-2008`/);
+  log('the misspelt flavour is underlined, with the suggestion in the hover');
   await wb.screenshot('ui-18-diagnostic-as-you-type');
+  await page.keyboard.press('Escape');
   // leave the fixture as it was for later tests
   await wb.runCommand('File: Revert File');
 }, { timeoutMs: 120_000 });
