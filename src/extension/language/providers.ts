@@ -1,5 +1,5 @@
-// Scenario editing in VS Code: diagnostics from the parser as you type (debounced),
-// completion, hover and the Run | Debug CodeLens. The logic lives in the pure modules
+// Scenario editing in VS Code: diagnostics from the parser as you type (debounced) with
+// "did you mean" quick fixes, completion, hover and the Run | Debug CodeLens. The logic lives in the pure modules
 // next to this file; here it is only mapped onto the vscode API.
 import * as vscode from 'vscode';
 import { parseScenario, type Diagnostic } from '../../emulator/scenario';
@@ -83,6 +83,27 @@ const hover: vscode.HoverProvider = {
   },
 };
 
+/** Quick fixes: the parser's "did you mean" suggestions (found again by re-parsing the document). */
+const quickFixes: vscode.CodeActionProvider = {
+  provideCodeActions(doc, _range, ctx) {
+    const ours = ctx.diagnostics.filter((d) => d.source === 'xen-scenario');
+    if (ours.length === 0) return [];
+    const parsed = parseScenario(doc.getText(), doc.uri.fsPath).diagnostics.filter((d) => d.suggestion !== undefined);
+    const actions: vscode.CodeAction[] = [];
+    for (const vd of ours) {
+      const d = parsed.find((p) => p.line - 1 === vd.range.start.line && p.col - 1 === vd.range.start.character);
+      if (d?.suggestion === undefined) continue;
+      const action = new vscode.CodeAction(`Change to \`${d.suggestion}\``, vscode.CodeActionKind.QuickFix);
+      action.edit = new vscode.WorkspaceEdit();
+      action.edit.replace(doc.uri, new vscode.Range(d.line - 1, d.col - 1, d.endLine - 1, d.endCol - 1), d.suggestion);
+      action.diagnostics = [vd];
+      action.isPreferred = true;
+      actions.push(action);
+    }
+    return actions;
+  },
+};
+
 /** "Run | Debug" above the first statement of a scenario. */
 const codeLens: vscode.CodeLensProvider = {
   provideCodeLenses(doc) {
@@ -103,6 +124,7 @@ export function registerLanguageFeatures(context: vscode.ExtensionContext): vsco
     vscode.languages.registerCompletionItemProvider(SELECTOR, completion, ' ', '/', ':'),
     vscode.languages.registerHoverProvider(SELECTOR, hover),
     vscode.languages.registerCodeLensProvider(SELECTOR, codeLens),
+    vscode.languages.registerCodeActionsProvider(SELECTOR, quickFixes, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
   );
   return diagnostics;
 }

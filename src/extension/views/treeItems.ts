@@ -20,10 +20,13 @@ export function toTreeItem(spec: ItemSpec): vscode.TreeItem {
   return item;
 }
 
-/** When the views reload: a stop, a state change, an invalidation, a new or ended session. */
+/** When the views reload at once: a stop, a state change, an invalidation, a new or ended session. */
 export function reloadsViews(kind: string): boolean {
   return kind !== 'continued';
 }
+
+/** A run that has not stopped again after this long shows as running (a step should not flicker). */
+export const RUNNING_AFTER_MS = 300;
 
 /**
  * Base of the Xen tree views: elements are ItemSpecs, children come from `load`, a reload is
@@ -33,6 +36,7 @@ export abstract class XenTreeProvider<E extends { spec: ItemSpec }> implements v
   private readonly changed = new vscode.EventEmitter<E | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private timer: NodeJS.Timeout | undefined;
+  private runningTimer: NodeJS.Timeout | undefined;
   private readonly subscription: vscode.Disposable;
   /** bumped on every reload: answers of older requests are dropped */
   protected generation = 0;
@@ -40,6 +44,12 @@ export abstract class XenTreeProvider<E extends { spec: ItemSpec }> implements v
   constructor(protected readonly sessions: XenSessions) {
     this.subscription = sessions.onDidChange((c) => {
       if (reloadsViews(c.kind)) this.reload();
+      else {
+        clearTimeout(this.runningTimer);
+        this.runningTimer = setTimeout(() => {
+          if (!this.sessions.isStopped()) this.reload();
+        }, RUNNING_AFTER_MS);
+      }
     });
   }
 
@@ -87,6 +97,7 @@ export abstract class XenTreeProvider<E extends { spec: ItemSpec }> implements v
 
   dispose(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
+    clearTimeout(this.runningTimer);
     this.subscription.dispose();
     this.changed.dispose();
   }

@@ -17,6 +17,12 @@ suite('scenario editing', () => {
     assert.equal(d.range.start.line, 0);
     assert.match(d.message, /did you mean `netbsd-2006`/);
     const editor = await vscode.window.showTextDocument(doc);
+    // the quick fix applies the suggestion
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, d.range);
+    const fix = actions.find((a) => a.title === 'Change to `netbsd-2006`');
+    assert.ok(fix?.edit, `a quick fix among [${actions.map((a) => a.title).join(', ')}]`);
+    await vscode.workspace.applyEdit(fix.edit);
+    assert.equal(doc.lineAt(0).text, 'domain web kernel netbsd-2006');
     await editor.edit((e) => e.replace(new vscode.Range(0, 18, 0, 29), 'linux'));
     await waitFor('diagnostics cleared after the edit', () => vscode.languages.getDiagnostics(doc.uri).length === 0, 5_000);
     // a dirty untitled editor would make later debug launches wait for a Save As (debug.saveBeforeStart)

@@ -27,8 +27,12 @@ test('scenario editing: CodeLens, completion of flavours, diagnostics as you typ
   const squiggle = page.locator('.editor-instance .squiggly-error');
   await squiggle.first().waitFor({ timeout: 15_000 });
   await page.waitForTimeout(800);
-  await squiggle.first().hover();
-  const hover = page.locator('.monaco-hover:not(.hidden)').first();
+  // Show Hover (Ctrl+K Ctrl+I) with the cursor inside the word
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('Control+K');
+  await page.keyboard.press('Control+I');
+  const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: 'linux-2007' }).first();
   await hover.waitFor({ timeout: 15_000 });
   const text = await hover.innerText();
   assert.match(text, /unknown kernel flavour `linux-2007`/);
