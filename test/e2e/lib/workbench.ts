@@ -239,11 +239,17 @@ export class Workbench {
         .filter({ has: this.page.locator('.state.label', { hasText: /\S/ }) })
         .filter({ hasNot: this.page.locator('.state.label', { hasText: /^\s*(paused|running)\s*$/i }) })
         .first();
-      if ((await stopped.count()) > 0) await stopped.locator('.monaco-tl-twistie').click();
+      if ((await stopped.count()) > 0) {
+        await stopped.scrollIntoViewIfNeeded();
+        await stopped.locator('.monaco-tl-twistie').click({ timeout: 5_000 });
+      }
     }
     // frames an adapter marks as deemphasized are folded into "Show N More"
     const more = this.page.locator('.debug-call-stack .show-more').first();
-    if ((await frames.count()) === 0 && (await more.count()) > 0) await more.click();
+    if ((await frames.count()) === 0 && (await more.count()) > 0) {
+      await more.scrollIntoViewIfNeeded();
+      await more.click({ timeout: 5_000 });
+    }
     await frames.first().waitFor({ timeout: 15_000 });
     return this.page.locator('.debug-call-stack .stack-frame').evaluateAll((els) =>
       els.map((e) => ({
