@@ -36,10 +36,46 @@ export interface BlockState {
   expect: Map<string, Map<number, number>>;
   /** `${kern}:${pfn}` -> the unfinished bio whose buffer holds that page */
   byPage: Map<string, number>;
+  /** `${kern}/${dev}` -> counters over its bios, kept by the handlers so that a `wait
+   *  until` checked after every event does not walk every bio ever submitted */
+  tally: Map<string, BioTally>;
+  /** bios not done yet: a suspend marks only these */
+  open: Set<number>;
 }
 
+export interface BioTally { inflight: number; completed: number; errors: number; replayed: number; lost: number }
+
 export function createBlockState(): BlockState {
-  return { bios: new Map(), nextBio: 1, expect: new Map(), byPage: new Map() };
+  return { bios: new Map(), nextBio: 1, expect: new Map(), byPage: new Map(), tally: new Map(), open: new Set() };
+}
+
+/** Add (sign 1) or take away (sign -1) what bio `b` counts for in its device's tally. */
+function count(st: BlockState, b: Bio, sign: 1 | -1): void {
+  const key = `${b.kern}/${b.dev}`;
+  let t = st.tally.get(key);
+  if (t === undefined) st.tally.set(key, (t = { inflight: 0, completed: 0, errors: 0, replayed: 0, lost: 0 }));
+  const done = b.state === 'done';
+  if (done) { t.completed += sign; if (b.status !== 0) t.errors += sign; } else t.inflight += sign;
+  if (b.acrossSuspend) {
+    if (b.executions > b.execAtSuspend) t.replayed += sign;
+    if (!done) t.lost += sign;
+  }
+  if (sign > 0 && !done) st.open.add(b.n); else st.open.delete(b.n);
+  // undoing a device's first bio leaves no trace: the state equals the one before it
+  if (sign < 0 && t.inflight === 0 && t.completed === 0 && t.replayed === 0 && t.lost === 0) st.tally.delete(key);
+}
+
+/** Change bio `n` with its tally kept right. */
+function change(w: W, n: number, f: (b: Bio) => void): void {
+  const b = bio(w, n);
+  count(w.blk, b, -1);
+  f(b);
+  count(w.blk, b, 1);
+}
+
+/** A device's counters (all zero before its first bio). */
+export function bioTally(st: BlockState, kern: string, dev: string): BioTally {
+  return st.tally.get(`${kern}/${dev}`) ?? { inflight: 0, completed: 0, errors: 0, replayed: 0, lost: 0 };
 }
 
 function indexPages(st: BlockState, b: Pick<Bio, 'kern' | 'pfns' | 'n'>, add: boolean): void {
@@ -69,19 +105,22 @@ function bio(w: W, n: number): Bio {
 export const blockHandlers: HandlerTable<W, BlockEvent> = {
   'blk.submit': {
     apply(w, e) {
-      w.blk.bios.set(e.bio.n, { ...e.bio, pfns: [...e.bio.pfns], state: 'queued', completions: 0, status: 0, acrossSuspend: false, executions: 0, execAtSuspend: 0 });
+      const b: Bio = { ...e.bio, pfns: [...e.bio.pfns], state: 'queued', completions: 0, status: 0, acrossSuspend: false, executions: 0, execAtSuspend: 0 };
+      w.blk.bios.set(b.n, b);
       w.blk.nextBio = Math.max(w.blk.nextBio, e.bio.n + 1);
       indexPages(w.blk, e.bio, true);
+      count(w.blk, b, 1);
     },
-    revert(w, e) { indexPages(w.blk, e.bio, false); w.blk.bios.delete(e.bio.n); w.blk.nextBio = e.bio.n; },
+    revert(w, e) { count(w.blk, bio(w, e.bio.n), -1); indexPages(w.blk, e.bio, false); w.blk.bios.delete(e.bio.n); w.blk.nextBio = e.bio.n; },
   },
   'blk.state': {
-    apply(w, e) { const b = bio(w, e.n); e.u = b.state; b.state = e.state; },
-    revert(w, e) { bio(w, e.n).state = e.u as BioState; },
+    apply(w, e) { change(w, e.n, (b) => { e.u = b.state; b.state = e.state; }); },
+    revert(w, e) { change(w, e.n, (b) => { b.state = e.u as BioState; }); },
   },
   'blk.complete': {
     apply(w, e) {
       const b = bio(w, e.n);
+      count(w.blk, b, -1);
       let expect: (number | undefined)[] | null = null;
       let created = false;
       // a successful write defines what those sectors must hold from now on
@@ -97,11 +136,14 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
       b.status = e.status;
       b.completions++;
       indexPages(w.blk, b, false);
+      count(w.blk, b, 1);
     },
     revert(w, e) {
       const b = bio(w, e.n);
       const u = e.u as { state: BioState; status: number; expect: (number | undefined)[] | null; created: boolean };
+      count(w.blk, b, -1);
       b.state = u.state; b.status = u.status; b.completions--;
+      count(w.blk, b, 1);
       if (b.state !== 'done') indexPages(w.blk, b, true);
       if (u.expect !== null) {
         const key = `${b.kern}/${b.dev}`;
@@ -114,16 +156,20 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
   'blk.suspend': {
     apply(w, e) {
       const marked: number[] = [];
-      for (const b of w.blk.bios.values()) {
-        if (b.kern === e.kern && b.state === 'issued' && !b.acrossSuspend) { b.acrossSuspend = true; b.execAtSuspend = b.executions; marked.push(b.n); }
+      for (const n of [...w.blk.open].sort((x, y) => x - y)) {
+        const b = bio(w, n);
+        if (b.kern === e.kern && b.state === 'issued' && !b.acrossSuspend) {
+          change(w, n, (x) => { x.acrossSuspend = true; x.execAtSuspend = x.executions; });
+          marked.push(n);
+        }
       }
       e.u = marked;
     },
-    revert(w, e) { for (const n of e.u as number[]) { const b = bio(w, n); b.acrossSuspend = false; b.execAtSuspend = 0; } },
+    revert(w, e) { for (const n of e.u as number[]) change(w, n, (b) => { b.acrossSuspend = false; b.execAtSuspend = 0; }); },
   },
   'blk.exec': {
-    apply(w, e) { bio(w, e.n).executions++; },
-    revert(w, e) { bio(w, e.n).executions--; },
+    apply(w, e) { change(w, e.n, (b) => { b.executions++; }); },
+    revert(w, e) { change(w, e.n, (b) => { b.executions--; }); },
   },
 };
 

@@ -9,6 +9,7 @@ import { SHUTDOWN } from '../hypervisor/constants';
 import type { XenSystem } from '../system/system';
 import type { Topology } from './build';
 import { patternSeed } from './patterns';
+import { bioTally } from '../guest/block_state';
 
 export interface Verdict { ok: boolean; actual: string }
 
@@ -58,19 +59,12 @@ export class Conditions {
     return this.node(`${p.frontend}/state`) === '4' && this.node(`${p.backend}/state`) === '4';
   }
 
-  bios(n: Name) {
-    const d = this.device(n);
-    return [...this.sys.em.world.blk.bios.values()].filter((b) => b.kern === d.guest && b.dev === String(d.dev.devid));
-  }
-
   counter(n: Name, counter: string): number {
-    const bios = this.bios(n);
     switch (counter) {
-      case 'completed': return bios.filter((b) => b.state === 'done').length;
-      case 'inflight': return bios.filter((b) => b.state !== 'done').length;
-      case 'replayed': return bios.filter((b) => b.acrossSuspend && b.executions > b.execAtSuspend).length;
-      case 'lost': return bios.filter((b) => b.acrossSuspend && b.state !== 'done').length;
-      case 'errors': return bios.filter((b) => b.state === 'done' && b.status !== 0).length;
+      case 'completed': case 'inflight': case 'replayed': case 'lost': case 'errors': {
+        const d = this.device(n);
+        return bioTally(this.sys.em.world.blk, d.guest, String(d.dev.devid))[counter];
+      }
       case 'reconnects': return this.track.reconnects.get(n.text) ?? 0;
       default: {
         const d = this.device(n);
