@@ -39,3 +39,21 @@ test('lanes named only by messages are added; an empty body says so', () => {
   assert.equal((svg.match(/<g class="lane">/g) ?? []).length, 2);
   assert.match(renderSequenceSvg({ lanes: ['a'], messages: [] }), /no messages around this event/);
 });
+
+test('a lane with nothing to say around this event is left out, in the adapter order', () => {
+  const body: SequenceBody = { lanes: ['xen', 'xenstored', 'dom0/vcpu0', 'guest/vcpu0'], messages: [
+    { index: 5, from: 'guest/vcpu0', to: 'xenstored', label: 'WRITE state', current: false },
+    { index: 6, from: 'xenstored', to: 'dom0/vcpu0', label: 'watch', current: true },
+  ] };
+  const svg = renderSequenceSvg(body);
+  const heads = [...svg.matchAll(/font-weight="600">([^<]+)</g)].map((m) => m[1]);
+  assert.deepEqual(heads, ['xenstored', 'dom0/vcpu0', 'guest/vcpu0']);
+});
+
+test('lanes narrow to fit the panel width, down to a readable minimum', () => {
+  const width = (svg: string) => Number(/<svg[^>]* width="(\d+)"/.exec(svg)?.[1]);
+  assert.equal(width(renderSequenceSvg(BODY)), 16 * 2 + 4 * 200, 'an export keeps 200 px lanes');
+  assert.equal(width(renderSequenceSvg(BODY, undefined, { width: 600 })), 16 * 2 + 4 * 142);
+  assert.equal(width(renderSequenceSvg(BODY, undefined, { width: 200 })), 16 * 2 + 4 * 110, 'never below 110 px a lane');
+  assert.equal(width(renderSequenceSvg(BODY, undefined, { width: 2000 })), 16 * 2 + 4 * 200, 'never wider than an export');
+});

@@ -13,6 +13,10 @@ const AROUND: SequenceArgs = { before: 12, after: 6 };
 export class SequencePanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private last: SequenceBody | undefined;
+  /** the webview's width in CSS pixels, as it last reported it */
+  private width: number | undefined;
+  /** the line above the diagram (how many messages, around which event) */
+  private note = '';
   private readonly subscription: vscode.Disposable;
 
   constructor(private readonly sessions: XenSessions) {
@@ -31,8 +35,12 @@ export class SequencePanel implements vscode.Disposable {
       this.panel = vscode.window.createWebviewPanel(SEQUENCE_VIEW_TYPE, 'Xen Sequence', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, localResourceRoots: [] });
       this.panel.webview.html = this.html(this.panel.webview);
       this.panel.onDidDispose(() => (this.panel = undefined));
-      this.panel.webview.onDidReceiveMessage((m: { goto?: unknown }) => {
+      this.panel.webview.onDidReceiveMessage((m: { goto?: unknown; width?: unknown }) => {
         if (typeof m.goto === 'number') void vscode.commands.executeCommand('xenDomu.timeline.goto', m.goto);
+        if (typeof m.width === 'number' && m.width > 0 && m.width !== this.width) {
+          this.width = m.width;
+          this.redraw();
+        }
       });
     } else this.panel.reveal(undefined, true);
     await this.update();
@@ -52,6 +60,11 @@ window.addEventListener('message', (e) => {
   if (typeof m.svg === 'string') { diagram.innerHTML = m.svg; const cur = diagram.querySelector('g.current'); if (cur) cur.scrollIntoView({ block: 'center' }); }
   if (typeof m.note === 'string') note.textContent = m.note;
 });
+// lanes fit the panel's width: report it now and whenever the panel is resized
+let sent = 0;
+const report = () => { const w = Math.floor(diagram.clientWidth); if (w > 0 && w !== sent) { sent = w; vscode.postMessage({ width: w }); } };
+new ResizeObserver(() => report()).observe(diagram);
+report();
 diagram.addEventListener('click', (e) => {
   const g = e.target instanceof Element ? e.target.closest('g.message') : null;
   if (g) vscode.postMessage({ goto: Number(g.getAttribute('data-index')) });
@@ -73,10 +86,17 @@ diagram.addEventListener('click', (e) => {
       const pos = this.sessions.position(session);
       const current = body.messages.find((m) => m.current);
       const note = `${body.messages.length} messages around ${current !== undefined ? `event #${current.index}` : pos !== undefined ? `event #${pos.position}` : 'the current event'}; click one to go there.`;
-      void panel.webview.postMessage({ svg: renderSequenceSvg(body), note });
+      this.note = note;
+      this.redraw();
     } catch (err) {
       void panel.webview.postMessage({ note: `No sequence here: ${err instanceof Error ? err.message : String(err)}` });
     }
+  }
+
+  /** Draws the last body at the panel's current width. */
+  private redraw(): void {
+    if (this.panel === undefined || this.last === undefined) return;
+    void this.panel.webview.postMessage({ svg: renderSequenceSvg(this.last, undefined, { width: this.width }), note: this.note });
   }
 
   /** Writes the diagram with fixed colours; asks where unless given. */

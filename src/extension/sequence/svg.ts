@@ -32,7 +32,9 @@ export const EXPORT_COLOURS: SvgColours = {
   currentFill: '#fff4c2',
 };
 
+/** Lane width for an export, and the bounds when fitting a panel's width. */
 const LANE_W = 200;
+const LANE_MIN = 110;
 const HEAD_H = 34;
 const ROW_H = 30;
 const MARGIN = 16;
@@ -41,18 +43,35 @@ export function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch] ?? ch);
 }
 
-/** Long labels are cut so they fit between two neighbouring lifelines. */
-function fit(label: string, span: number): string {
-  const max = Math.max(12, Math.floor((span * LANE_W - 16) / 6.5));
+/** Long labels are cut so they fit between two neighbouring lifelines (the tooltip keeps them whole). */
+function fit(label: string, span: number, laneW: number): string {
+  const max = Math.max(10, Math.floor((span * laneW - 16) / 6.5));
   return label.length > max ? `${label.slice(0, max - 1)}…` : label;
 }
 
-export function renderSequenceSvg(body: SequenceBody, colours: SvgColours = THEME_COLOURS): string {
-  const lanes = [...body.lanes];
-  for (const m of body.messages) for (const l of [m.from, m.to]) if (!lanes.includes(l)) lanes.push(l);
-  const width = MARGIN * 2 + Math.max(1, lanes.length) * LANE_W;
+/**
+ * The lanes to draw: those the messages use, in the adapter's order (a hypervisor lane
+ * with nothing to say around this event would only push the guest off-screen).
+ */
+export function usedLanes(body: SequenceBody): string[] {
+  const used = new Set<string>();
+  for (const m of body.messages) { used.add(m.from); used.add(m.to); }
+  if (used.size === 0) return [...body.lanes];
+  return [...body.lanes.filter((l) => used.has(l)), ...[...used].filter((l) => !body.lanes.includes(l))];
+}
+
+export interface SvgLayout {
+  /** width available (the webview's): lanes narrow down to fit it, within bounds */
+  width?: number;
+}
+
+export function renderSequenceSvg(body: SequenceBody, colours: SvgColours = THEME_COLOURS, layout: SvgLayout = {}): string {
+  const lanes = usedLanes(body);
+  const n = Math.max(1, lanes.length);
+  const laneW = layout.width === undefined ? LANE_W : Math.max(LANE_MIN, Math.min(LANE_W, Math.floor((layout.width - MARGIN * 2) / n)));
+  const width = MARGIN * 2 + n * laneW;
   const height = MARGIN * 2 + HEAD_H + 12 + Math.max(1, body.messages.length) * ROW_H + 8;
-  const x = (lane: string) => MARGIN + lanes.indexOf(lane) * LANE_W + LANE_W / 2;
+  const x = (lane: string) => MARGIN + lanes.indexOf(lane) * laneW + laneW / 2;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family='-apple-system, "Segoe UI", Ubuntu, sans-serif' font-size="12" role="img" aria-label="sequence diagram">`);
   out.push(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${colours.foreground}"/></marker>`);
@@ -62,8 +81,8 @@ export function renderSequenceSvg(body: SequenceBody, colours: SvgColours = THEM
   const bottom = height - MARGIN;
   for (const lane of lanes) {
     const cx = x(lane);
-    out.push(`<g class="lane"><rect x="${cx - LANE_W / 2 + 8}" y="${MARGIN}" width="${LANE_W - 16}" height="${HEAD_H - 6}" rx="4" fill="${colours.laneFill}" stroke="${colours.lifeline}"/>`);
-    out.push(`<text x="${cx}" y="${MARGIN + (HEAD_H - 6) / 2 + 4}" text-anchor="middle" fill="${colours.foreground}" font-weight="600">${escapeXml(fit(lane, 1))}</text>`);
+    out.push(`<g class="lane"><rect x="${cx - laneW / 2 + 8}" y="${MARGIN}" width="${laneW - 16}" height="${HEAD_H - 6}" rx="4" fill="${colours.laneFill}" stroke="${colours.lifeline}"/>`);
+    out.push(`<text x="${cx}" y="${MARGIN + (HEAD_H - 6) / 2 + 4}" text-anchor="middle" fill="${colours.foreground}" font-weight="600">${escapeXml(fit(lane, 1, laneW))}</text>`);
     out.push(`<line x1="${cx}" y1="${top}" x2="${cx}" y2="${bottom}" stroke="${colours.lifeline}" stroke-dasharray="4 3"/></g>`);
   }
   body.messages.forEach((m, i) => {
@@ -78,11 +97,11 @@ export function renderSequenceSvg(body: SequenceBody, colours: SvgColours = THEM
     if (x1 === x2) {
       // a lane talking to itself: a small loop to the right
       out.push(`<path d="M${x1},${y - 6} h24 v12 h-22" fill="none" stroke="${stroke}" stroke-width="${m.current ? 2 : 1}" marker-end="url(#${m.current ? 'arrow-current' : 'arrow'})"/>`);
-      out.push(`<text x="${x1 + 30}" y="${y + 4}" fill="${stroke}"${weight}>${escapeXml(fit(`#${m.index} ${m.label}`, 1))}</text>`);
+      out.push(`<text x="${x1 + 30}" y="${y + 4}" fill="${stroke}"${weight}>${escapeXml(fit(`#${m.index} ${m.label}`, 1, laneW))}</text>`);
     } else {
       out.push(`<line x1="${x1}" y1="${y + 6}" x2="${x2}" y2="${y + 6}" stroke="${stroke}" stroke-width="${m.current ? 2 : 1}" marker-end="url(#${m.current ? 'arrow-current' : 'arrow'})"/>`);
       const span = Math.abs(lanes.indexOf(m.to) - lanes.indexOf(m.from));
-      out.push(`<text x="${(x1 + x2) / 2}" y="${y}" text-anchor="middle" fill="${stroke}"${weight}>${escapeXml(fit(`#${m.index} ${m.label}`, span))}</text>`);
+      out.push(`<text x="${(x1 + x2) / 2}" y="${y}" text-anchor="middle" fill="${stroke}"${weight}>${escapeXml(fit(`#${m.index} ${m.label}`, span, laneW))}</text>`);
     }
     out.push('</g>');
   });

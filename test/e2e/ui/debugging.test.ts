@@ -226,6 +226,13 @@ test('the sequence diagram renders the messages around the current event', async
   const lanes = await frame.locator('svg g.lane').count();
   assert.ok(messages > 0 && lanes >= 2, `${messages} messages, ${lanes} lanes`);
   assert.equal(await frame.locator('svg g.message.current').count(), 1);
+  // the lanes fit the panel (it reports its width): the last lifeline is on screen
+  await wb.page.waitForTimeout(500);
+  const fits = await frame.locator('#diagram').evaluate((d) => {
+    const last = [...d.querySelectorAll('svg g.lane rect')].pop();
+    return last === undefined ? 'no lane' : last.getBoundingClientRect().right <= d.getBoundingClientRect().right + 1 ? 'ok' : `lane ends at ${last.getBoundingClientRect().right}, panel at ${d.getBoundingClientRect().right}`;
+  });
+  assert.equal(fits, 'ok');
   log(`${messages} messages on ${lanes} lanes`);
   await wb.screenshot('ui-16-sequence-diagram');
   await stopDebugging(wb);
