@@ -389,8 +389,9 @@ export class XenDebugSession extends DebugSession {
     const s = this.stopped();
     const to = checkGoto(s.tl, event);
     s.tl.seek(to);
-    this.refs.reset();
+    // the handles of the stop the client shows stay valid until it hears of this one
     setImmediate(() => {
+      this.refs.reset();
       const ev = new StoppedEvent('goto', threadOfEvent(s.tl, to - 1)) as DebugProtocol.StoppedEvent;
       ev.body.description = to === 0 ? 'the start' : `event #${to - 1} ${describe(s.tl.event(to - 1))}`;
       ev.body.allThreadsStopped = true;
@@ -532,8 +533,11 @@ export class XenDebugSession extends DebugSession {
 
   private scopes(a: Args): DebugProtocol.ScopesResponse['body'] {
     const s = this.ready();
-    const f = this.refs.getFrame(reqInt(a, 'frameId'));
-    if (f === undefined) throw new UserError('unknown or stale frameId (the run moved since that stack trace)', 3013);
+    const id = reqInt(a, 'frameId');
+    const f = this.refs.getFrame(id);
+    // a frame of an older stop: the client has not caught up with the moves yet
+    if (f === undefined && this.refs.staleFrame(id)) return { scopes: [] };
+    if (f === undefined) throw new UserError(`unknown frameId ${id}`, 3013);
     const inject = s.inject;
     return { scopes: scopes(s.tl, this.refs, f, {
       write: (p, v) => this.change(() => inject.xsWrite(p, v)).result,
@@ -543,8 +547,10 @@ export class XenDebugSession extends DebugSession {
 
   private variables(a: Args): DebugProtocol.VariablesResponse['body'] {
     this.ready();
-    const c = this.refs.getVars(reqInt(a, 'variablesReference'));
-    if (c === undefined) throw new UserError('unknown or stale variablesReference (the run moved since)', 3014);
+    const ref = reqInt(a, 'variablesReference');
+    const c = this.refs.getVars(ref);
+    if (c === undefined && this.refs.staleVars(ref)) return { variables: [] };
+    if (c === undefined) throw new UserError(`unknown variablesReference ${ref}`, 3014);
     const start = optInt(a, 'start', 0, 0);
     const count = optInt(a, 'count', 0, 0);
     return { variables: c.produce(start, count > 0 ? count : 100_000) };
@@ -552,7 +558,7 @@ export class XenDebugSession extends DebugSession {
 
   private setVariable(a: Args): DebugProtocol.SetVariableResponse['body'] {
     this.stopped();
-    const c = this.refs.getVars(reqInt(a, 'variablesReference'));
+    const c = this.refs.getCurrentVars(reqInt(a, 'variablesReference'));
     if (c === undefined) throw new UserError('unknown or stale variablesReference', 3014);
     const name = reqStr(a, 'name');
     const value = reqStr(a, 'value');
