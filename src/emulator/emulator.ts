@@ -59,13 +59,14 @@ export class Emulator implements HvContext {
   emit(e: WorldEvent): number {
     if (e.a === undefined && this.sched.current !== 0) e.a = this.sched.current;
     const i = this.history.append(e);
+    const obs = this.observers;
     this.depth++;
     try {
-      for (const o of this.observers) o(e, i);
+      for (let j = 0; j < obs.length; j++) obs[j](e, i);
     } finally {
       this.depth--;
     }
-    if (this.depth === 0) while (this.deferred.length > 0) this.emit(this.deferred.shift()!);
+    if (this.depth === 0 && this.deferred.length > 0) while (this.deferred.length > 0) this.emit(this.deferred.shift()!);
     return i;
   }
 

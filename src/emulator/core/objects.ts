@@ -17,8 +17,8 @@ export function createObjectsState(): ObjectsState {
 
 /** create (or replace) an object */
 export interface ObjNew extends EventBase { k: 'obj.new'; id: string; init: Obj; u?: Obj | null }
-/** set one field */
-export interface ObjSet extends EventBase { k: 'obj.set'; id: string; key: string; v: Value; u?: { had: boolean; old: Value } }
+/** set one field (undo: the old value, undefined when the field was absent) */
+export interface ObjSet extends EventBase { k: 'obj.set'; id: string; key: string; v: Value; u?: Value }
 /** delete an object */
 export interface ObjDel extends EventBase { k: 'obj.del'; id: string; u?: Obj }
 
@@ -43,13 +43,13 @@ export const objectHandlers: HandlerTable<W, ObjectEvent> = {
   'obj.set': {
     apply(w, e) {
       const o = get(w, e.id);
-      e.u = { had: e.key in o, old: o[e.key] ?? null };
+      // no undo record per set: values are never undefined, so undefined means "was absent"
+      e.u = o[e.key];
       o[e.key] = e.v;
     },
     revert(w, e) {
       const o = get(w, e.id);
-      const u = e.u as { had: boolean; old: Value };
-      if (u.had) o[e.key] = u.old; else delete o[e.key];
+      if (e.u === undefined) delete o[e.key]; else o[e.key] = e.u;
     },
   },
   'obj.del': {

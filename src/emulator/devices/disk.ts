@@ -47,11 +47,13 @@ export const diskHandlers: HandlerTable<W, DiskEvent> = {
     apply(w, e) {
       const d = disk(w, e.id);
       checkExtent(d, e.sector, e.len);
+      // one private copy of the data; each sector is a view of it (sectors are never
+      // changed in place, so the views need no buffers of their own)
       const bytes = readBytes(w.hv, e.dom, e.pfn, e.off, e.len);
       const old: (Uint8Array | null)[] = [];
       for (let i = 0; i < e.len / SECTOR_SIZE; i++) {
         old.push(d.data.get(e.sector + i) ?? null);
-        d.data.set(e.sector + i, bytes.slice(i * SECTOR_SIZE, (i + 1) * SECTOR_SIZE));
+        d.data.set(e.sector + i, bytes.subarray(i * SECTOR_SIZE, (i + 1) * SECTOR_SIZE));
       }
       e.u = old;
     },

@@ -2,10 +2,10 @@
 // device with their buffer pages filled; the frontend takes them off the queue, issues
 // ring requests, and completes them. Completion checks what the invariants need:
 // completed twice, data read back differs from what the guest wrote.
-import { patternBytes, readBytes } from '../hypervisor/memory';
+import { fillPattern, readBytes } from '../hypervisor/memory';
 import { SECTOR_SIZE, SECTORS_PER_PAGE } from '../blkif/blkif';
 import type { Kernel } from './kernel';
-import type { Bio, BioOp } from './block_state';
+import { type Bio, type BioOp, devKey } from './block_state';
 
 export const bioQueue = (dev: string): string => `queue/${dev}`;
 
@@ -13,15 +13,17 @@ export const bioQueue = (dev: string): string => `queue/${dev}`;
 export function submit_bio(k: Kernel, dev: string, op: BioOp, sector: number, nsect: number, seed: number): number {
   const n = k.world.blk.nextBio;
   const pfns: number[] = [];
-  for (let i = 0; i < Math.ceil(nsect / SECTORS_PER_PAGE); i++) pfns.push(k.alloc_page());
+  const pages = Math.ceil(nsect / SECTORS_PER_PAGE);
+  for (let i = 0; i < pages; i++) pfns.push(k.alloc_page());
   if (op === 'write') {
-    pfns.forEach((pfn, i) => {
+    const dom = k.domid;
+    for (let i = 0; i < pages; i++) {
       const sectors = Math.min(SECTORS_PER_PAGE, nsect - i * SECTORS_PER_PAGE);
-      k.emit({ k: 'mem.pattern', dom: k.domid, pfn, off: 0, len: sectors * SECTOR_SIZE, seed, sector: sector + i * SECTORS_PER_PAGE });
-    });
+      k.emit({ k: 'mem.pattern', dom, pfn: pfns[i], off: 0, len: sectors * SECTOR_SIZE, seed, sector: sector + i * SECTORS_PER_PAGE });
+    }
   }
   k.emit({ k: 'blk.submit', bio: { n, kern: k.name, dev, op, sector, nsect, pfns, seed } });
-  const q = k.list(bioQueue(dev));
+  const q = k.listRef(bioQueue(dev));
   if (!q.exists) q.create([]);
   q.push(n);
   return n;
@@ -35,7 +37,7 @@ export function bio(k: Kernel, n: number): Bio {
 
 /** The next queued OS request for `dev`, marked issued (undefined when the queue is empty). */
 export function fetch_bio(k: Kernel, dev: string): Bio | undefined {
-  const q = k.list(bioQueue(dev));
+  const q = k.listRef(bioQueue(dev));
   if (!q.exists) return undefined;
   const n = q.shift();
   if (n === undefined) return undefined;
@@ -46,11 +48,11 @@ export function fetch_bio(k: Kernel, dev: string): Bio | undefined {
 /** Put an issued request back at the end of the queue (drained or requeued on resume). */
 export function requeue_bio(k: Kernel, n: number): void {
   k.emit({ k: 'blk.state', n, state: 'queued' });
-  k.list(bioQueue(bio(k, n).dev)).push(n);
+  k.listRef(bioQueue(bio(k, n).dev)).push(n);
 }
 
 export function pending_bios(k: Kernel, dev: string): number {
-  const q = k.list(bioQueue(dev));
+  const q = k.listRef(bioQueue(dev));
   return q.exists ? q.length : 0;
 }
 
@@ -71,12 +73,16 @@ export function bio_endio(k: Kernel, n: number, status: number): void {
 }
 
 function checkReadData(k: Kernel, b: Bio, cause: number): void {
-  const expect = k.world.blk.expect.get(`${k.name}/${b.dev}`);
-  for (let i = 0; i < b.nsect; i++) {
-    const seed = expect?.get(b.sector + i);
-    const want = seed === undefined ? new Uint8Array(SECTOR_SIZE) : patternBytes(seed, b.sector + i, 1);
-    const got = readBytes(k.hv, k.domid, b.pfns[i >> 3], (i & 7) * SECTOR_SIZE, SECTOR_SIZE);
-    if (!sameBytes(want, got)) {
+  const expect = k.world.blk.expect.get(devKey(k.name, b.dev));
+  const dom = k.domid;
+  // one read per buffer page, each sector compared with its pattern in place
+  for (let p = 0; p * SECTORS_PER_PAGE < b.nsect; p++) {
+    const first = p * SECTORS_PER_PAGE, count = Math.min(SECTORS_PER_PAGE, b.nsect - first);
+    const got = readBytes(k.hv, dom, b.pfns[p], 0, count * SECTOR_SIZE);
+    for (let j = 0; j < count; j++) {
+      const i = first + j;
+      const seed = expect?.get(b.sector + i);
+      if (sectorMatches(got, j * SECTOR_SIZE, seed, b.sector + i)) continue;
       k.em.defer({
         k: 'violation', cls: 'data-mismatch', cause,
         msg: `${k.name}: ${b.dev} read of sector ${b.sector + i} (bio #${b.n}) returned data that differs from what was last written there`,
@@ -87,8 +93,16 @@ function checkReadData(k: Kernel, b: Bio, cause: number): void {
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** the sector's expected bytes are made here, once per check */
+const want = new Uint8Array(SECTOR_SIZE);
+
+/** Do the 512 bytes at `off` hold pattern `seed` of `sector` (zeros when never written)? */
+function sectorMatches(got: Uint8Array, off: number, seed: number | undefined, sector: number): boolean {
+  if (seed === undefined) {
+    for (let i = 0; i < SECTOR_SIZE; i++) if (got[off + i] !== 0) return false;
+    return true;
+  }
+  fillPattern(want, 0, SECTOR_SIZE, seed, sector);
+  for (let i = 0; i < SECTOR_SIZE; i++) if (got[off + i] !== want[i]) return false;
   return true;
 }

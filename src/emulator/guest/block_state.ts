@@ -49,9 +49,31 @@ export function createBlockState(): BlockState {
   return { bios: new Map(), nextBio: 1, expect: new Map(), byPage: new Map(), tally: new Map(), open: new Set() };
 }
 
+/**
+ * The state's map keys, made once: `${kern}/${dev}` and `${kern}:${pfn}` are looked up
+ * several times per request, and a key string built anew must be hashed anew.
+ */
+const devKeys = new Map<string, Map<string, string>>();
+const pageKeys = new Map<string, string[]>();
+
+export function devKey(kern: string, dev: string): string {
+  let m = devKeys.get(kern);
+  if (m === undefined) devKeys.set(kern, (m = new Map()));
+  let key = m.get(dev);
+  if (key === undefined) m.set(dev, (key = `${kern}/${dev}`));
+  return key;
+}
+
+function pageKey(kern: string, pfn: number): string {
+  let a = pageKeys.get(kern);
+  if (a === undefined) pageKeys.set(kern, (a = []));
+  if (!(pfn >= 0 && pfn < 1 << 20)) return `${kern}:${pfn}`;
+  return (a[pfn] ??= `${kern}:${pfn}`);
+}
+
 /** Add (sign 1) or take away (sign -1) what bio `b` counts for in its device's tally. */
 function count(st: BlockState, b: Bio, sign: 1 | -1): void {
-  const key = `${b.kern}/${b.dev}`;
+  const key = devKey(b.kern, b.dev);
   let t = st.tally.get(key);
   if (t === undefined) st.tally.set(key, (t = { inflight: 0, completed: 0, errors: 0, replayed: 0, lost: 0 }));
   const done = b.state === 'done';
@@ -65,22 +87,15 @@ function count(st: BlockState, b: Bio, sign: 1 | -1): void {
   if (sign < 0 && t.inflight === 0 && t.completed === 0 && t.replayed === 0 && t.lost === 0) st.tally.delete(key);
 }
 
-/** Change bio `n` with its tally kept right. */
-function change(w: W, n: number, f: (b: Bio) => void): void {
-  const b = bio(w, n);
-  count(w.blk, b, -1);
-  f(b);
-  count(w.blk, b, 1);
-}
 
 /** A device's counters (all zero before its first bio). */
 export function bioTally(st: BlockState, kern: string, dev: string): BioTally {
-  return st.tally.get(`${kern}/${dev}`) ?? { inflight: 0, completed: 0, errors: 0, replayed: 0, lost: 0 };
+  return st.tally.get(devKey(kern, dev)) ?? { inflight: 0, completed: 0, errors: 0, replayed: 0, lost: 0 };
 }
 
 function indexPages(st: BlockState, b: Pick<Bio, 'kern' | 'pfns' | 'n'>, add: boolean): void {
   for (const pfn of b.pfns) {
-    const key = `${b.kern}:${pfn}`;
+    const key = pageKey(b.kern, pfn);
     if (add) st.byPage.set(key, b.n);
     else if (st.byPage.get(key) === b.n) st.byPage.delete(key);
   }
@@ -105,7 +120,11 @@ function bio(w: W, n: number): Bio {
 export const blockHandlers: HandlerTable<W, BlockEvent> = {
   'blk.submit': {
     apply(w, e) {
-      const b: Bio = { ...e.bio, pfns: [...e.bio.pfns], state: 'queued', completions: 0, status: 0, acrossSuspend: false, executions: 0, execAtSuspend: 0 };
+      const s = e.bio;
+      const b: Bio = {
+        n: s.n, kern: s.kern, dev: s.dev, op: s.op, sector: s.sector, nsect: s.nsect, pfns: s.pfns.slice(), seed: s.seed,
+        state: 'queued', completions: 0, status: 0, acrossSuspend: false, executions: 0, execAtSuspend: 0,
+      };
       w.blk.bios.set(b.n, b);
       w.blk.nextBio = Math.max(w.blk.nextBio, e.bio.n + 1);
       indexPages(w.blk, e.bio, true);
@@ -114,8 +133,8 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
     revert(w, e) { count(w.blk, bio(w, e.bio.n), -1); indexPages(w.blk, e.bio, false); w.blk.bios.delete(e.bio.n); w.blk.nextBio = e.bio.n; },
   },
   'blk.state': {
-    apply(w, e) { change(w, e.n, (b) => { e.u = b.state; b.state = e.state; }); },
-    revert(w, e) { change(w, e.n, (b) => { b.state = e.u as BioState; }); },
+    apply(w, e) { const b = bio(w, e.n); count(w.blk, b, -1); e.u = b.state; b.state = e.state; count(w.blk, b, 1); },
+    revert(w, e) { const b = bio(w, e.n); count(w.blk, b, -1); b.state = e.u as BioState; count(w.blk, b, 1); },
   },
   'blk.complete': {
     apply(w, e) {
@@ -125,7 +144,7 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
       let created = false;
       // a successful write defines what those sectors must hold from now on
       if (b.op === 'write' && e.status === 0) {
-        const key = `${b.kern}/${b.dev}`;
+        const key = devKey(b.kern, b.dev);
         let m = w.blk.expect.get(key);
         if (m === undefined) { w.blk.expect.set(key, (m = new Map())); created = true; }
         expect = [];
@@ -146,7 +165,7 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
       count(w.blk, b, 1);
       if (b.state !== 'done') indexPages(w.blk, b, true);
       if (u.expect !== null) {
-        const key = `${b.kern}/${b.dev}`;
+        const key = devKey(b.kern, b.dev);
         const m = w.blk.expect.get(key)!;
         u.expect.forEach((s, i) => { if (s === undefined) m.delete(b.sector + i); else m.set(b.sector + i, s); });
         if (u.created) w.blk.expect.delete(key);
@@ -159,22 +178,31 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
       for (const n of [...w.blk.open].sort((x, y) => x - y)) {
         const b = bio(w, n);
         if (b.kern === e.kern && b.state === 'issued' && !b.acrossSuspend) {
-          change(w, n, (x) => { x.acrossSuspend = true; x.execAtSuspend = x.executions; });
+          count(w.blk, b, -1);
+          b.acrossSuspend = true; b.execAtSuspend = b.executions;
+          count(w.blk, b, 1);
           marked.push(n);
         }
       }
       e.u = marked;
     },
-    revert(w, e) { for (const n of e.u as number[]) change(w, n, (b) => { b.acrossSuspend = false; b.execAtSuspend = 0; }); },
+    revert(w, e) {
+      for (const n of e.u as number[]) {
+        const b = bio(w, n);
+        count(w.blk, b, -1);
+        b.acrossSuspend = false; b.execAtSuspend = 0;
+        count(w.blk, b, 1);
+      }
+    },
   },
   'blk.exec': {
-    apply(w, e) { change(w, e.n, (b) => { b.executions++; }); },
-    revert(w, e) { change(w, e.n, (b) => { b.executions--; }); },
+    apply(w, e) { const b = bio(w, e.n); count(w.blk, b, -1); b.executions++; count(w.blk, b, 1); },
+    revert(w, e) { const b = bio(w, e.n); count(w.blk, b, -1); b.executions--; count(w.blk, b, 1); },
   },
 };
 
 /** The bio whose buffer holds guest page `pfn` of kernel `kern`, among unfinished ones. */
 export function bioForPage(st: BlockState, kern: string, pfn: number): Bio | undefined {
-  const n = st.byPage.get(`${kern}:${pfn}`);
+  const n = st.byPage.get(pageKey(kern, pfn));
   return n === undefined ? undefined : st.bios.get(n);
 }

@@ -50,8 +50,17 @@ export class Kernel implements HvContext {
   /** actor ids of this kernel's threads */
   readonly threads: number[] = [];
 
+  /** handles used on every request, made once (their ids are not rebuilt per call) */
+  private readonly pagesFree: FreeList;
+  private readonly grantsFree: FreeList;
+  private readonly gnttab: ObjRef<{ next: number; nr_frames: number }>;
+  private readonly lists = new Map<string, FreeList>();
+
   constructor(readonly em: Emulator, readonly name: string) {
     this.info = new ObjRef<KernelInfo>(em, name);
+    this.pagesFree = this.list('mm/free');
+    this.grantsFree = this.list('gnttab/free');
+    this.gnttab = this.obj<{ next: number; nr_frames: number }>('gnttab');
   }
 
   // ---- HvContext, on behalf of this kernel ----
@@ -65,6 +74,12 @@ export class Kernel implements HvContext {
 
   obj<T extends Obj>(path: string): ObjRef<T> { return new ObjRef<T>(this.em, `${this.name}/${path}`); }
   list(path: string): FreeList { return new FreeList(this.em, `${this.name}/${path}`); }
+  /** The same FreeList handle for `path` every time (for the few lists used per request). */
+  listRef(path: string): FreeList {
+    let l = this.lists.get(path);
+    if (l === undefined) this.lists.set(path, (l = this.list(path)));
+    return l;
+  }
 
   /** Create the kernel's own objects once the domain exists. */
   boot(flavour: string, domid: number, firstFreePfn: number, nrPages: number): void {
@@ -72,9 +87,9 @@ export class Kernel implements HvContext {
     // pages: a stack with the lowest pfn on top; grant refs likewise, from 8 (NR_RESERVED)
     const pages: number[] = [];
     for (let pfn = nrPages - 1; pfn >= firstFreePfn; pfn--) pages.push(pfn);
-    this.list('mm/free').create(pages);
-    this.list('gnttab/free').create([]);
-    this.obj<{ next: number; nr_frames: number }>('gnttab').create({ next: GNTTAB_NR_RESERVED_ENTRIES, nr_frames: 1 });
+    this.pagesFree.create(pages);
+    this.grantsFree.create([]);
+    this.gnttab.create({ next: GNTTAB_NR_RESERVED_ENTRIES, nr_frames: 1 });
     this.obj<{ next: number }>('irq').create({ next: 16 });
   }
 
@@ -86,11 +101,11 @@ export class Kernel implements HvContext {
 
   // ---- memory ----
   alloc_page(): number {
-    const pfn = this.list('mm/free').pop();
+    const pfn = this.pagesFree.pop();
     if (pfn === undefined) throw new Error(`${this.name}: out of memory`);
     return pfn;
   }
-  free_page(pfn: number): void { this.list('mm/free').push(pfn); }
+  free_page(pfn: number): void { this.pagesFree.push(pfn); }
   /** pfn_to_mfn in the domain the kernel runs in now */
   pfn_to_mfn(pfn: number): number {
     const d = this.hv.domains.get(this.domid);
@@ -100,10 +115,9 @@ export class Kernel implements HvContext {
 
   // ---- grant references (the guest's private free list, refs >= 8) ----
   claim_grant_ref(): number {
-    const free = this.list('gnttab/free');
-    const r = free.pop();
+    const r = this.grantsFree.pop();
     if (r !== undefined) return r;
-    const g = this.obj<{ next: number; nr_frames: number }>('gnttab');
+    const g = this.gnttab;
     const next = g.get('next');
     // gnttab_expand: out of references, the table grows by a frame (GNTTABOP_setup_table)
     if (next >= g.get('nr_frames') * GRANTS_PER_FRAME) {
@@ -114,7 +128,7 @@ export class Kernel implements HvContext {
     g.set('next', next + 1);
     return next;
   }
-  release_grant_ref(ref: number): void { this.list('gnttab/free').push(ref); }
+  release_grant_ref(ref: number): void { this.grantsFree.push(ref); }
   grant_access(ref: number, remote: number, pfn: number, readonly: boolean): void {
     gnttab_grant_foreign_access_ref(this, this.domid, ref, remote, this.pfn_to_mfn(pfn), readonly);
   }

@@ -43,7 +43,9 @@ export const faultHandlers: HandlerTable<W, FaultEvent> = {
 
 /** Consume one lost notification for (dom, port), if any is pending. */
 export function drop_notification(ctx: HvContext & { emit(e: FaultEvent): void }, dom: number, port: number): boolean {
-  const n = ctx.hv.faults.drops.get(`${dom}:${port}`) ?? 0;
+  const drops = ctx.hv.faults.drops;
+  if (drops.size === 0) return false;
+  const n = drops.get(`${dom}:${port}`) ?? 0;
   if (n === 0) return false;
   ctx.emit({ k: 'hv.drop', dom, port, n: n - 1 });
   return true;
@@ -52,6 +54,7 @@ export function drop_notification(ctx: HvContext & { emit(e: FaultEvent): void }
 /** The -errno an injected fault makes this call return, or 0. */
 export function hypercall_fault(ctx: HvContext & { emit(e: FaultEvent): void }, hypercall: string, op: string, dom: number): number {
   const fails = ctx.hv.faults.fails;
+  if (fails.length === 0) return 0;
   const i = fails.findIndex((f) => f.hypercall === hypercall && (f.op === null || f.op === op) && (f.dom === null || f.dom === dom));
   if (i < 0) return 0;
   const f = fails[i];

@@ -45,7 +45,8 @@ export const grantHandlers: HandlerTable<W, GrantEvent> = {
       const t = domain(w.hv, e.dom).grant.entries;
       const old = t[e.ref];
       if (old === undefined) throw new RangeError(`dom${e.dom}: grant ref ${e.ref} beyond the table`);
-      e.u = { ...old };
+      // the replaced entry leaves the table, so nothing changes it any more: keep it as is
+      e.u = old;
       t[e.ref] = { flags: e.flags, domid: e.domid, frame: e.frame };
     },
     revert(w, e) { domain(w.hv, e.dom).grant.entries[e.ref] = { ...(e.u as GrantEntry) }; },

@@ -21,7 +21,7 @@ export interface Execution {
 export function kernelOfDom(em: Emulator, domid: number): string | undefined {
   const reg = em.world.objects.objs.get('kernels');
   if (reg === undefined) return undefined;
-  for (const [name, d] of Object.entries(reg)) if (d === domid) return name;
+  for (const name in reg) if (reg[name] === domid) return name;
   return undefined;
 }
 

@@ -60,6 +60,8 @@ export function slotOffset(idx: number, entrySize: number, nrEnts: number): numb
 
 /** Read `len` bytes at ring offset `off`, across page boundaries. */
 export function ringRead(hv: HvState, m: SringMem, off: number, len: number): Uint8Array {
+  const po0 = off % PAGE_SIZE;
+  if (po0 + len <= PAGE_SIZE) return readBytes(hv, m.dom, pfnOf(m, Math.floor(off / PAGE_SIZE)), po0, len); // within one page: one copy
   const out = new Uint8Array(len);
   let done = 0;
   while (done < len) {
@@ -72,14 +74,18 @@ export function ringRead(hv: HvState, m: SringMem, off: number, len: number): Ui
   return out;
 }
 
-/** Write bytes at ring offset `off`, split at page boundaries. */
-export function ringWrite(ctx: HvContext, m: SringMem, off: number, data: Uint8Array): void {
+/**
+ * Write bytes at ring offset `off`, split at page boundaries. `fresh`: the caller made
+ * `data` for this write and never touches it again, so the event may keep it uncopied.
+ */
+export function ringWrite(ctx: HvContext, m: SringMem, off: number, data: Uint8Array, fresh = false): void {
   let done = 0;
   while (done < data.length) {
     const at = off + done;
     const page = Math.floor(at / PAGE_SIZE), po = at % PAGE_SIZE;
     const n = Math.min(data.length - done, PAGE_SIZE - po);
-    ctx.emit({ k: 'mem.w', dom: m.dom, pfn: pfnOf(m, page), off: po, data: data.slice(done, done + n) });
+    const part = fresh && n === data.length ? data : data.slice(done, done + n);
+    ctx.emit({ k: 'mem.w', dom: m.dom, pfn: pfnOf(m, page), off: po, data: part });
     done += n;
   }
 }

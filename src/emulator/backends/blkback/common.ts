@@ -34,14 +34,33 @@ export interface VbdBackendConfig extends Obj {
 
 export const vbdConfigId = (fe: number, devid: number | string): string => `toolstack/vbd/${fe}/${devid}`;
 
+/** config ids by frontend domid and devid, made once (a backend reads its config per request) */
+const configIds = new Map<number, Map<number, string>>();
+function configId(fe: number, devid: number): string {
+  let m = configIds.get(fe);
+  if (m === undefined) configIds.set(fe, (m = new Map()));
+  let id = m.get(devid);
+  if (id === undefined) m.set(devid, (id = vbdConfigId(fe, devid)));
+  return id;
+}
+
+/** ring handles by kernel and device, made once */
+const rings = new WeakMap<Kernel, Map<string, ObjRef<BlkbackRing>>>();
+
 /** The backend's ring object of a device (one ring per device in these models). */
-export const blkbackRing = (k: Kernel, dev: string): ObjRef<BlkbackRing> => k.obj<BlkbackRing>(`${dev}/ring0`);
+export function blkbackRing(k: Kernel, dev: string): ObjRef<BlkbackRing> {
+  let m = rings.get(k);
+  if (m === undefined) rings.set(k, (m = new Map()));
+  let r = m.get(dev);
+  if (r === undefined) m.set(dev, (r = k.obj<BlkbackRing>(`${dev}/ring0`)));
+  return r;
+}
 
 /** Where the mapped ring lives: the frontend's pages. */
 export function ringMem(r: BlkbackRing): SringMem { return { dom: r.ring_dom, pfns: r.ring_pfns }; }
 
 export function backendConfig(k: Kernel, r: BlkbackRing): VbdBackendConfig {
-  return k.world.objects.objs.get(vbdConfigId(r.fe, r.devid)) as VbdBackendConfig;
+  return k.world.objects.objs.get(configId(r.fe, r.devid)) as VbdBackendConfig;
 }
 
 /**
@@ -53,7 +72,7 @@ export function backendConfig(k: Kernel, r: BlkbackRing): VbdBackendConfig {
 export function push_response(k: Kernel, dev: string, L: BlkifLayout, rsp: BlkifResponse, slots: number): void {
   const ring = blkbackRing(k, dev);
   const r = ring.value;
-  ringWrite(k, ringMem(r), slotOffset(r.rsp_prod_pvt, L.entry, r.nr_ents), encodeResponse(L, rsp));
+  ringWrite(k, ringMem(r), slotOffset(r.rsp_prod_pvt, L.entry, r.nr_ents), encodeResponse(L, rsp), true);
   const back = { req_cons: r.req_cons, rsp_prod_pvt: (r.rsp_prod_pvt + slots) >>> 0, nr_ents: r.nr_ents };
   ring.set('rsp_prod_pvt', back.rsp_prod_pvt);
   if (RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(k, ringMem(r), back)) {

@@ -8,6 +8,7 @@ import type { Wait } from '../../core/scheduler';
 import type { Kernel } from '../../guest/kernel';
 import { bio, bio_endio, fetch_bio, requeue_bio } from '../../guest/block';
 import type { Bio } from '../../guest/block_state';
+import type { ObjRef } from '../../core/objects';
 import { evtchn_close } from '../../hypervisor/event_channel';
 import {
   BLKIF_MAX_SEGMENTS_PER_REQUEST, BLKIF_OP_INDIRECT, BLKIF_OP_READ, BLKIF_OP_WRITE, BLKIF_X86_64, SEGS_PER_INDIRECT_FRAME,
@@ -24,7 +25,7 @@ import type { XenbusDriver } from '../../xenbus/driver';
 import { XenbusState } from '../../xenbus/states';
 import { type Gen, type XsClient, isErr } from '../../xenbus/xs';
 import {
-  SHADOW_END, SHADOW_IN_USE, add_id_to_freelist, emptyShadow, get_id_from_freelist, infoOf, shadowOf,
+  type BlkfrontInfo, SHADOW_END, SHADOW_IN_USE, add_id_to_freelist, emptyShadow, get_id_from_freelist, infoOf, shadowOf, xenbusDevOf,
 } from './blkfront_state';
 
 const L = BLKIF_X86_64;
@@ -236,7 +237,7 @@ export function* kick_pending_request_queues(k: Kernel, dev: string): Gen<void> 
 /** blkif_queue_rw_req: one ring request for pages [first, first+count) of bio `b` */
 function blkif_queue_request(k: Kernel, dev: string, b: Bio, first: number, count: number): void {
   const info = infoOf(k, dev);
-  const backend = k.obj<XenbusDevice>(dev).get('otherend_id');
+  const backend = xenbusDevOf(k, dev).get('otherend_id');
   k.emit({ k: 'frame.push', fn: 'blkif_queue_rw_req', locals: { bio: b.n, sector: b.sector + first * 8, pages: count } });
   try {
     const id = get_id_from_freelist(k, dev);
@@ -273,7 +274,7 @@ function blkif_queue_request(k: Kernel, dev: string, b: Bio, first: number, coun
       slot = encodeRequest(L, { operation, nr_segments: count, handle: info.get('handle'), id, sector_number, seg: segs });
     }
     const f = frontRing(k, dev);
-    ringWrite(k, ringMem(k, dev), slotOffset(f.req_prod_pvt, L.entry, f.nr_ents), slot);
+    ringWrite(k, ringMem(k, dev), slotOffset(f.req_prod_pvt, L.entry, f.nr_ents), slot, true);
     info.set('req_prod_pvt', (f.req_prod_pvt + 1) >>> 0);
     // the finished request is copied into its shadow slot in one go
     shadowOf(k, dev, id).create({
@@ -337,15 +338,7 @@ function blkif_completion(k: Kernel, dev: string, id: number, operation: number,
   }
   k.emit({ k: 'frame.push', fn: 'blkif_completion', locals: { id, status, bio: s.request } });
   try {
-    for (const g of [...s.grants_used, ...s.indirect_grants]) {
-      if (!k.end_access(g)) {
-        // "backed has not unmapped grant": the device is unusable from here on
-        info.set('broken', true);
-        k.em.defer({ k: 'violation', cls: 'grant-use-after-end', cause, msg: `${k.name}: blkfront ${info.get('vdevice')}: backed has not unmapped grant: ${g}`, data: { gref: g } });
-        return false;
-      }
-      k.release_grant_ref(g);
-    }
+    if (!end_grants(k, info, s.grants_used, cause) || !end_grants(k, info, s.indirect_grants, cause)) return false;
     for (const pfn of s.indirect_frames) k.free_page(pfn);
     const n = s.request;
     add_id_to_freelist(k, dev, id);
@@ -354,6 +347,20 @@ function blkif_completion(k: Kernel, dev: string, id: number, operation: number,
   } finally {
     k.emit({ k: 'frame.pop' });
   }
+}
+
+/** gnttab_end_foreign_access for each grant of a request; false once one is still mapped */
+function end_grants(k: Kernel, info: ObjRef<BlkfrontInfo>, grants: readonly number[], cause: number): boolean {
+  for (const g of grants) {
+    if (!k.end_access(g)) {
+      // "backed has not unmapped grant": the device is unusable from here on
+      info.set('broken', true);
+      k.em.defer({ k: 'violation', cls: 'grant-use-after-end', cause, msg: `${k.name}: blkfront ${info.get('vdevice')}: backed has not unmapped grant: ${g}`, data: { gref: g } });
+      return false;
+    }
+    k.release_grant_ref(g);
+  }
+  return true;
 }
 
 function bioInFlight(k: Kernel, dev: string, n: number): boolean {

@@ -2,8 +2,9 @@
 // slots (struct blk_shadow), as objects under the device: "xenbus/vbd/51712/info",
 // "xenbus/vbd/51712/shadow/3". The shadow free list is threaded through req.u.rw.id,
 // exactly as in the driver: a free slot's `req_id` names the next free slot.
-import type { Obj } from '../../core/objects';
+import type { Obj, ObjRef } from '../../core/objects';
 import type { Kernel } from '../../guest/kernel';
+import type { XenbusDevice } from '../../xenbus/client';
 
 export type BlkfrontConnected = 'disconnected' | 'connected' | 'suspended' | 'closed';
 
@@ -53,8 +54,26 @@ export interface BlkShadow extends Obj {
 export const SHADOW_IN_USE = 0x0fffffee;
 export const SHADOW_END = 0x0fffffff;
 
-export const infoOf = (k: Kernel, dev: string) => k.obj<BlkfrontInfo>(`${dev}/info`);
-export const shadowOf = (k: Kernel, dev: string, i: number) => k.obj<BlkShadow>(`${dev}/shadow/${i}`);
+/** A device's object handles, made once per kernel and device: no id is rebuilt per request. */
+interface DevRefs { dev: ObjRef<XenbusDevice>; info: ObjRef<BlkfrontInfo>; shadows: ObjRef<BlkShadow>[] }
+const refs = new WeakMap<Kernel, Map<string, DevRefs>>();
+
+function devRefs(k: Kernel, dev: string): DevRefs {
+  let m = refs.get(k);
+  if (m === undefined) refs.set(k, (m = new Map()));
+  let r = m.get(dev);
+  if (r === undefined) m.set(dev, (r = { dev: k.obj<XenbusDevice>(dev), info: k.obj<BlkfrontInfo>(`${dev}/info`), shadows: [] }));
+  return r;
+}
+
+export const infoOf = (k: Kernel, dev: string): ObjRef<BlkfrontInfo> => devRefs(k, dev).info;
+/** the xenbus device object itself */
+export const xenbusDevOf = (k: Kernel, dev: string): ObjRef<XenbusDevice> => devRefs(k, dev).dev;
+export function shadowOf(k: Kernel, dev: string, i: number): ObjRef<BlkShadow> {
+  if (!(Number.isInteger(i) && i >= 0 && i < 4096)) return k.obj<BlkShadow>(`${dev}/shadow/${i}`);
+  const s = devRefs(k, dev).shadows;
+  return (s[i] ??= k.obj<BlkShadow>(`${dev}/shadow/${i}`));
+}
 
 export function emptyShadow(next: number): BlkShadow {
   return { req_id: next, operation: 0, nr_segments: 0, sector_number: 0, request: -1, grants_used: [], indirect_grants: [], frames: [], indirect_frames: [], first_sect: [], last_sect: [] };
@@ -73,6 +92,6 @@ export function get_id_from_freelist(k: Kernel, dev: string): number {
 /** add_id_to_freelist */
 export function add_id_to_freelist(k: Kernel, dev: string, id: number): void {
   const info = infoOf(k, dev);
-  k.obj<BlkShadow>(`${dev}/shadow/${id}`).create(emptyShadow(info.get('shadow_free')));
+  shadowOf(k, dev, id).create(emptyShadow(info.get('shadow_free')));
   info.set('shadow_free', id);
 }
