@@ -23,6 +23,11 @@ export interface HistoryOptions {
   noHistory?: boolean;
 }
 
+/** what reverting an event costs, in applied events */
+const REVERT_COST = 0.5;
+/** what cloning costs per unit of `cloneCost`, in applied events */
+const CLONE_COST = 0.5;
+
 export class History<W, E extends EventBase> {
   readonly events: E[] = [];
   /** worlds after `checkpointAt[i]` events, ascending (checkpoint 0 = initial world) */
@@ -34,6 +39,14 @@ export class History<W, E extends EventBase> {
   private readonly costFactor: number;
   private readonly keep: boolean;
   private pos = 0;
+  /**
+   * Where the current world's line of descent starts: the checkpoint it was restored from
+   * (0 for the world the log was built on). Events before it were last applied to another
+   * world, and their undo info may hold objects that world changed since (a popped frame, a
+   * destroyed domain); reverting them here could restore those later values. So the world
+   * only ever walks back to `base`, and further through a checkpoint.
+   */
+  private base = 0;
   /** events discarded in no-history mode, so that positions stay absolute */
   private dropped = 0;
 
@@ -99,14 +112,16 @@ export class History<W, E extends EventBase> {
       return;
     }
     if (target < 0 || target > this.length) throw new RangeError(`seek to ${target} outside 0..${this.length}`);
-    const distance = Math.abs(target - this.pos);
-    const ck = this.checkpointBefore(target);
-    const fromCheckpoint = target - this.checkpointAt[ck];
-    // restoring costs a clone of the world: walk instead unless that is the longer way
-    const cloneEvents = this.cloneCost === undefined ? 0 : this.cloneCost(this.world) / 2;
-    if (distance > fromCheckpoint + cloneEvents) {
-      this.world = this.applier.clone(this.checkpoints[ck]);
-      this.pos = this.checkpointAt[ck];
+    // costs in applied events: a revert costs about half an apply (it only puts back what
+    // the event saved), restoring a checkpoint costs a clone of the world
+    const walk = target >= this.pos ? target - this.pos : target >= this.base ? (this.pos - target) * REVERT_COST : Infinity;
+    if (walk > 0) {
+      const ck = this.checkpointBefore(target);
+      const restore = (this.cloneCost === undefined ? 0 : this.cloneCost(this.world) * CLONE_COST) + target - this.checkpointAt[ck];
+      if (restore < walk) {
+        this.world = this.applier.clone(this.checkpoints[ck]);
+        this.pos = this.base = this.checkpointAt[ck];
+      }
     }
     while (this.pos < target) this.applier.apply(this.world, this.events[this.pos++]);
     while (this.pos > target) this.applier.revert(this.world, this.events[--this.pos]);

@@ -27,12 +27,43 @@ export type MemoryEvent = MemWrite | MemWrite32 | MemFill | MemCopy | MemPattern
 
 type W = { hv: HvState };
 
+/**
+ * Pages are copy-on-write. A checkpoint (world.ts cloneWorld) copies a domain's page map
+ * but shares the pages themselves, so a page may be in several maps at once. A map may
+ * change in place only the pages it owns: those this module created or copied for it since
+ * the map was last shared. Any other page is copied on its first write.
+ */
+const owned = new WeakMap<Map<number, Uint8Array>, Set<number>>();
+
+/** A copy of a page map sharing its pages; from now on neither map changes them in place. */
+export function sharePages(mem: Map<number, Uint8Array>): Map<number, Uint8Array> {
+  owned.delete(mem);
+  return new Map(mem);
+}
+
+/** The page at `pfn` of `mem`, safe to change in place (copied first if it is shared). */
+function writable(mem: Map<number, Uint8Array>, pfn: number): Uint8Array {
+  let own = owned.get(mem);
+  let p = mem.get(pfn);
+  if (p !== undefined && own !== undefined && own.has(pfn)) return p;
+  p = p === undefined ? new Uint8Array(PAGE_SIZE) : p.slice();
+  mem.set(pfn, p);
+  if (own === undefined) owned.set(mem, (own = new Set()));
+  own.add(pfn);
+  return p;
+}
+
+/** Put back a page an event replaced (undo); it may be shared, so it is not owned. */
+function putBack(mem: Map<number, Uint8Array>, pfn: number, p: Uint8Array): void {
+  mem.set(pfn, p);
+  owned.get(mem)?.delete(pfn);
+}
+
+/** The page at `pfn`, materialised and safe to write (callers must not keep it). */
 export function page(hv: HvState, dom: number, pfn: number): Uint8Array {
   const d = domain(hv, dom);
   if (pfn < 0 || pfn >= d.nrPages) throw new RangeError(`dom${dom}: pfn ${pfn} outside 0..${d.nrPages - 1}`);
-  let p = d.mem.get(pfn);
-  if (p === undefined) d.mem.set(pfn, (p = new Uint8Array(PAGE_SIZE)));
-  return p;
+  return writable(d.mem, pfn);
 }
 
 /** Read without materialising the page. */
@@ -58,33 +89,59 @@ function putU32(p: Uint8Array, off: number, v: number): void {
   p[off] = v & 0xff; p[off + 1] = (v >>> 8) & 0xff; p[off + 2] = (v >>> 16) & 0xff; p[off + 3] = (v >>> 24) & 0xff;
 }
 
-// Undo info is the overwritten bytes, or null (-1 for w32) when the write materialised
-// the page: reverting then drops the page again, so the state is identical, not just equal.
-function touch(hv: HvState, dom: number, pfn: number): { p: Uint8Array; created: boolean } {
-  const created = !domain(hv, dom).mem.has(pfn);
-  return { p: page(hv, dom, pfn), created };
+// Undo info: null when the write materialised the page (reverting drops it again, so the
+// state is identical, not just equal); the whole old page when the write replaced the page
+// (a whole-page write, or the first write to a shared page: the old page stays as it was);
+// otherwise the overwritten bytes. mem.w32 keeps the old value, or -1 for a new page.
+type Undo = Uint8Array | null;
+
+/** The page to write `len` bytes at `off` into, with the undo info stored in `e.u`. */
+function beginWrite(hv: HvState, e: { dom: number; pfn: number; off: number; u?: unknown }, len: number): Uint8Array {
+  checkRange(e.off, len);
+  const d = domain(hv, e.dom);
+  if (e.pfn < 0 || e.pfn >= d.nrPages) throw new RangeError(`dom${e.dom}: pfn ${e.pfn} outside 0..${d.nrPages - 1}`);
+  const mem = d.mem;
+  const old = mem.get(e.pfn);
+  if (old === undefined) { e.u = null; return writable(mem, e.pfn); }
+  if (len === PAGE_SIZE) {
+    // nothing of the old page survives: a new page, and the old one is the undo info
+    const p = new Uint8Array(PAGE_SIZE);
+    putOwned(mem, e.pfn, p);
+    e.u = old;
+    return p;
+  }
+  const p = writable(mem, e.pfn);
+  e.u = p === old ? old.slice(e.off, e.off + len) : old;
+  return p;
 }
 
-function restore(hv: HvState, dom: number, pfn: number, off: number, old: Uint8Array | null): void {
-  if (old === null) domain(hv, dom).mem.delete(pfn);
-  else page(hv, dom, pfn).set(old, off);
+function putOwned(mem: Map<number, Uint8Array>, pfn: number, p: Uint8Array): void {
+  mem.set(pfn, p);
+  let own = owned.get(mem);
+  if (own === undefined) owned.set(mem, (own = new Set()));
+  own.add(pfn);
+}
+
+function undoWrite(hv: HvState, e: { dom: number; pfn: number; off: number; u?: unknown }): void {
+  const old = e.u as Undo;
+  const mem = domain(hv, e.dom).mem;
+  if (old === null) mem.delete(e.pfn);
+  else if (old.length === PAGE_SIZE) putBack(mem, e.pfn, old);
+  else writable(mem, e.pfn).set(old, e.off);
 }
 
 export const memoryHandlers: HandlerTable<W, MemoryEvent> = {
   'mem.w': {
-    apply(w, e) {
-      checkRange(e.off, e.data.length);
-      const { p, created } = touch(w.hv, e.dom, e.pfn);
-      e.u = created ? null : p.slice(e.off, e.off + e.data.length);
-      p.set(e.data, e.off);
-    },
-    revert(w, e) { restore(w.hv, e.dom, e.pfn, e.off, e.u as Uint8Array | null); },
+    apply(w, e) { beginWrite(w.hv, e, e.data.length).set(e.data, e.off); },
+    revert(w, e) { undoWrite(w.hv, e); },
   },
   'mem.w32': {
     apply(w, e) {
       checkRange(e.off, 4);
-      const { p, created } = touch(w.hv, e.dom, e.pfn);
-      e.u = created ? -1 : (p[e.off] | (p[e.off + 1] << 8) | (p[e.off + 2] << 16) | (p[e.off + 3] << 24)) >>> 0;
+      const mem = domain(w.hv, e.dom).mem;
+      const old = mem.get(e.pfn);
+      const p = page(w.hv, e.dom, e.pfn);
+      e.u = old === undefined ? -1 : (p[e.off] | (p[e.off + 1] << 8) | (p[e.off + 2] << 16) | (p[e.off + 3] << 24)) >>> 0;
       putU32(p, e.off, e.v);
     },
     revert(w, e) {
@@ -93,33 +150,20 @@ export const memoryHandlers: HandlerTable<W, MemoryEvent> = {
     },
   },
   'mem.fill': {
-    apply(w, e) {
-      checkRange(e.off, e.len);
-      const { p, created } = touch(w.hv, e.dom, e.pfn);
-      e.u = created ? null : p.slice(e.off, e.off + e.len);
-      p.fill(e.byte, e.off, e.off + e.len);
-    },
-    revert(w, e) { restore(w.hv, e.dom, e.pfn, e.off, e.u as Uint8Array | null); },
+    apply(w, e) { beginWrite(w.hv, e, e.len).fill(e.byte, e.off, e.off + e.len); },
+    revert(w, e) { undoWrite(w.hv, e); },
   },
   'mem.copy': {
     apply(w, e) {
       checkRange(e.fromOff, e.len);
-      checkRange(e.off, e.len);
       const data = readBytes(w.hv, e.fromDom, e.fromPfn, e.fromOff, e.len);
-      const { p, created } = touch(w.hv, e.dom, e.pfn);
-      e.u = created ? null : p.slice(e.off, e.off + e.len);
-      p.set(data, e.off);
+      beginWrite(w.hv, e, e.len).set(data, e.off);
     },
-    revert(w, e) { restore(w.hv, e.dom, e.pfn, e.off, e.u as Uint8Array | null); },
+    revert(w, e) { undoWrite(w.hv, e); },
   },
   'mem.pattern': {
-    apply(w, e) {
-      checkRange(e.off, e.len);
-      const { p, created } = touch(w.hv, e.dom, e.pfn);
-      e.u = created ? null : p.slice(e.off, e.off + e.len);
-      fillPattern(p, e.off, e.len, e.seed, e.sector);
-    },
-    revert(w, e) { restore(w.hv, e.dom, e.pfn, e.off, e.u as Uint8Array | null); },
+    apply(w, e) { fillPattern(beginWrite(w.hv, e, e.len), e.off, e.len, e.seed, e.sector); },
+    revert(w, e) { undoWrite(w.hv, e); },
   },
   'mem.save': {
     apply(w, e) {
