@@ -27,12 +27,14 @@ export function kernelOfDom(em: Emulator, domid: number): string | undefined {
 
 export function checkExecution(em: Emulator, x: Execution): void {
   let cursor = x.sector;
-  const seen = new Set<number>();
+  // the bios executed, in order (a request's pages nearly always belong to one)
+  const seen: number[] = [];
+  let dom = -1, kern: string | undefined;
   for (const s of x.segs) {
-    const kern = kernelOfDom(em, s.dom);
+    if (s.dom !== dom) { dom = s.dom; kern = kernelOfDom(em, dom); }
     const b = kern === undefined ? undefined : bioForPage(em.world.blk, kern, s.pfn);
     if (b !== undefined) {
-      if (!seen.has(b.n)) { seen.add(b.n); em.emit({ k: 'blk.exec', n: b.n }); }
+      if (!seen.includes(b.n)) { seen.push(b.n); em.emit({ k: 'blk.exec', n: b.n }); }
       const k = b.pfns.indexOf(s.pfn) * 8 + s.off / SECTOR_SIZE;
       const want = b.sector + k;
       const what = b.acrossSuspend ? 'replay-mismatch' : 'data-mismatch';

@@ -8,7 +8,7 @@ import { m2p } from '../hypervisor/state';
 import type { Emulator } from '../emulator';
 import { GNTTAB_NR_RESERVED_ENTRIES, GTF_permit_access, GTF_type_mask } from '../hypervisor/constants';
 import type { WorldEvent } from '../world';
-import { registeredDevices } from './xenbus';
+import { devicePairs } from './xenbus';
 
 export function installGrantChecks(em: Emulator): void {
   em.observe((e: WorldEvent, i: number) => {
@@ -41,18 +41,12 @@ function installLeakCheck(em: Emulator): void {
     if (!e.k.startsWith('xs.')) return;
     const ev = e as { c?: number; t?: number };
     if (ev.c !== undefined && ev.t !== undefined) return;
-    const pairs = new Map<string, { fe: number; be: number; closed: boolean }>();
-    for (const d of registeredDevices(em)) {
-      const fe = /^\/local\/domain\/(\d+)\//.exec(d.frontend), be = /^\/local\/domain\/(\d+)\//.exec(d.backend);
-      if (fe === null || be === null) continue;
-      const key = `${fe[1]}:${be[1]}`;
-      const st = em.world.xs.nodes.get(`${d.frontend}/state`)?.v;
-      const p = pairs.get(key) ?? { fe: Number(fe[1]), be: Number(be[1]), closed: true };
-      if (st !== '6') p.closed = false;
-      pairs.set(key, p);
-    }
-    for (const [key, p] of pairs) {
-      if (!p.closed) { reported.delete(key); continue; }
+    const nodes = em.world.xs.nodes;
+    for (const p of devicePairs(em).groups) {
+      const key = p.key;
+      let closed = true;
+      for (const path of p.fePaths) if (nodes.get(path)?.v !== '6') { closed = false; break; }
+      if (!closed) { reported.delete(key); continue; }
       const d = em.hv.domains.get(p.fe);
       if (d === undefined || d.state !== 'running' || reported.has(key)) continue;
       const leaked: number[] = [];

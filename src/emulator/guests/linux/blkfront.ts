@@ -342,7 +342,10 @@ function blkif_completion(k: Kernel, dev: string, id: number, operation: number,
     for (const pfn of s.indirect_frames) k.free_page(pfn);
     const n = s.request;
     add_id_to_freelist(k, dev, id);
-    if (!bioInFlight(k, dev, n) && bio(k, n).state === 'issued') bio_endio(k, n, status === 0 ? 0 : -5);
+    const b = bio(k, n);
+    // a bio of at most BLKIF_MAX_SEGMENTS_PER_REQUEST pages is one request whatever the
+    // limit: only a split one can have parts still in flight
+    if (b.state === 'issued' && (b.pfns.length <= BLKIF_MAX_SEGMENTS_PER_REQUEST || !bioInFlight(k, dev, n))) bio_endio(k, n, status === 0 ? 0 : -5);
     return true;
   } finally {
     k.emit({ k: 'frame.pop' });
