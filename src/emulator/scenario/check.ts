@@ -38,6 +38,7 @@ class Checker {
   private readonly deviceBackend = new Map<string, string>();
   private readonly labels = new Map<string, number>();
   private highestDomid = 0;
+  private guests: string[] | undefined;
 
   constructor(private readonly sink: DiagnosticSink) {}
 
@@ -166,7 +167,6 @@ class Checker {
   private resolve(name: Name, kinds: readonly SymbolKind[], who: string): Sym | null {
     if (name.text === '') return null;
     const sym = this.symbols.get(name.text);
-    const wanted = listWords(kinds.map((k) => WHAT[k]));
     if (sym === undefined) {
       const candidates = [...this.symbols].filter(([, s]) => kinds.includes(s.kind)).map(([n]) => n);
       const noun = kinds.every((k) => k === 'domain' || k === 'backend') ? 'domain' : kinds.includes('domain') || kinds.includes('backend') ? 'device or domain' : 'device';
@@ -175,7 +175,7 @@ class Checker {
       return null;
     }
     if (!kinds.includes(sym.kind)) {
-      this.sink.error(name.span, `\`${name.text}\` is ${WHAT[sym.kind]}; ${who} needs ${wanted}`);
+      this.sink.error(name.span, `\`${name.text}\` is ${WHAT[sym.kind]}; ${who} needs ${listWords(kinds.map((k) => WHAT[k]))}`);
       return null;
     }
     return sym;
@@ -354,7 +354,8 @@ class Checker {
       p.resolved = `/local/domain/${this.domid.get(p.domain.text) ?? 0}/${rel}`;
       return;
     }
-    const guests = [...this.symbols].filter(([, s]) => s.kind === 'domain').map(([n]) => n);
+    // symbols are all declared before the first action: list the guests once
+    const guests = this.guests ??= [...this.symbols].filter(([, s]) => s.kind === 'domain').map(([n]) => n);
     if (guests.length === 1) {
       p.resolved = `/local/domain/${this.domid.get(guests[0]) ?? 0}/${rel}`;
     } else if (guests.length > 1) {

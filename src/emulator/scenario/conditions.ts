@@ -113,13 +113,14 @@ function readXenstoreCondition(c: Cursor, t: Token): Condition | null {
   return { kind: 'xenstore', path, op, value: v.value, valueSpan: v.span };
 }
 
+const STATE_NAMES = XENBUS_STATES.map((s) => s.name);
+const STATE_EXPECTED = `expected ${STATE_NAMES.join(', ')} or a number 0..8`;
+
 /** A XenbusState: a name (Connected or XenbusStateConnected) or its number 0..8. */
 function readState(c: Cursor): { state: number; span: Span } | null {
   const t = c.next();
-  const names = XENBUS_STATES.map((s) => s.name);
-  const expected = `expected ${names.join(', ')} or a number 0..8`;
   if (t === undefined) {
-    c.sink.error(c.last().span, `\`${c.last().text}\` needs a XenbusState: ${names.join(', ')} or 0..8`);
+    c.sink.error(c.last().span, `\`${c.last().text}\` needs a XenbusState: ${STATE_NAMES.join(', ')} or 0..8`);
     return null;
   }
   const text = t.text.startsWith('XenbusState') ? t.text.slice('XenbusState'.length) : t.text;
@@ -128,10 +129,10 @@ function readState(c: Cursor): { state: number; span: Span } | null {
   if (/^\d+$/.test(t.text)) {
     const n = Number(t.text);
     if (n <= 8) return { state: n, span: t.span };
-    c.sink.error(t.span, `XenbusState ${t.text} does not exist; ${expected}`);
+    c.sink.error(t.span, `XenbusState ${t.text} does not exist; ${STATE_EXPECTED}`);
     return null;
   }
-  c.sink.error(t.span, `unknown XenbusState \`${t.text}\`; ${expected}`, suggest(text, names));
+  c.sink.error(t.span, `unknown XenbusState \`${t.text}\`; ${STATE_EXPECTED}`, suggest(text, STATE_NAMES));
   return null;
 }
 

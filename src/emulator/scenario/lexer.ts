@@ -30,54 +30,67 @@ export function splitLines(source: string): string[] {
   return text.split(/\r\n|\r|\n/);
 }
 
-const OPERATORS = ['==', '!=', '<=', '>=', '<', '>', '='] as const;
 const ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', n: '\n', t: '\t' };
 
-function isSpace(ch: string): boolean {
-  return ch === ' ' || ch === '\t' || ch === '\f' || ch === '\v' || ch === '\u00a0' || ch === '\ufeff';
+/** space, tab, form feed, vertical tab, no-break space, byte-order mark */
+function isSpaceCode(c: number): boolean {
+  return c === 32 || c === 9 || c === 12 || c === 11 || c === 0xa0 || c === 0xfeff;
 }
 
-function operatorAt(text: string, i: number): string | undefined {
-  return OPERATORS.find((op) => text.startsWith(op, i));
+/** Length of the operator starting at `i`, 0 if none: == != <= >= < > = (the longest one). */
+function operatorAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  // = ! < >
+  if (c !== 61 && c !== 33 && c !== 60 && c !== 62) return 0;
+  if (text.charCodeAt(i + 1) === 61) return 2;
+  return c === 33 ? 0 : 1;
 }
 
+function span(line: number, start: number, end: number): Span {
+  return { line, col: start + 1, endCol: end + 1 };
+}
+
+// A 10,000-line scenario is lexed once, cold, when a debug session starts: character
+// codes, no per-character strings or closures.
 export function lexLine(text: string, line: number, sink: DiagnosticSink): LexedLine {
   const tokens: Token[] = [];
   let comment: Span | null = null;
-  const span = (start: number, end: number): Span => ({ line, col: start + 1, endCol: end + 1 });
+  const n = text.length;
   let i = 0;
-  while (i < text.length) {
-    const ch = text[i];
-    if (isSpace(ch)) {
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (isSpaceCode(c)) {
       i++;
-    } else if (ch === '#') {
-      comment = span(i, text.length);
+    } else if (c === 35) { // #
+      comment = span(line, i, n);
       break;
-    } else if (ch === '"') {
-      i = lexString(text, i, span, tokens, sink);
+    } else if (c === 34) { // "
+      i = lexString(text, i, line, tokens, sink);
     } else {
-      const op = operatorAt(text, i);
       const start = i;
-      if (op !== undefined) {
-        i += op.length;
+      const op = operatorAt(text, i);
+      if (op > 0) {
+        i += op;
       } else {
-        while (i < text.length && !isSpace(text[i]) && text[i] !== '"' && operatorAt(text, i) === undefined) i++;
+        for (i++; i < n; i++) {
+          const d = text.charCodeAt(i);
+          if (isSpaceCode(d) || d === 34 || operatorAt(text, i) > 0) break;
+        }
       }
-      const kind: TokenKind = op === undefined ? 'word' : 'op';
       const t = text.slice(start, i);
-      tokens.push({ kind, text: t, value: t, span: span(start, i) });
+      tokens.push({ kind: op > 0 ? 'op' : 'word', text: t, value: t, span: span(line, start, i) });
     }
   }
   return { line, text, tokens, comment };
 }
 
-function lexString(text: string, start: number, span: (s: number, e: number) => Span, tokens: Token[], sink: DiagnosticSink): number {
+function lexString(text: string, start: number, line: number, tokens: Token[], sink: DiagnosticSink): number {
   let i = start + 1;
   let value = '';
   while (i < text.length && text[i] !== '"') {
     if (text[i] === '\\' && i + 1 < text.length) {
       const decoded = ESCAPES[text[i + 1]];
-      if (decoded === undefined) sink.error(span(i, i + 2), `unknown escape \`\\${text[i + 1]}\` in a string; use \\" \\\\ \\n or \\t`);
+      if (decoded === undefined) sink.error(span(line, i, i + 2), `unknown escape \`\\${text[i + 1]}\` in a string; use \\" \\\\ \\n or \\t`);
       value += decoded ?? text[i + 1];
       i += 2;
     } else {
@@ -86,10 +99,10 @@ function lexString(text: string, start: number, span: (s: number, e: number) => 
     }
   }
   if (i >= text.length) {
-    sink.error(span(start, text.length), 'unterminated string: add a closing `"`');
+    sink.error(span(line, start, text.length), 'unterminated string: add a closing `"`');
   } else {
     i++;
   }
-  tokens.push({ kind: 'string', text: text.slice(start, i), value, span: span(start, i) });
+  tokens.push({ kind: 'string', text: text.slice(start, i), value, span: span(line, start, i) });
   return i;
 }

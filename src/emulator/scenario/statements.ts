@@ -26,6 +26,12 @@ interface Ctx {
 }
 
 const LABEL = /^[A-Za-z_][A-Za-z0-9_-]*:$/;
+const KEYWORDS: ReadonlySet<string> = new Set(STATEMENT_KEYWORDS);
+
+/** `name:` (the regex only runs on words ending with a colon) */
+function isLabel(text: string): boolean {
+  return text.charCodeAt(text.length - 1) === 58 && LABEL.test(text);
+}
 const UNKNOWN_HINT = 'a line starts with a statement such as domain, vbd, boot, write, suspend, migrate, wait or expect';
 
 /** Parses one line; null for a blank or comment-only line. */
@@ -34,7 +40,7 @@ export function parseLine(lexed: LexedLine, sink: DiagnosticSink): Statement | n
   if (tokens.length === 0) return null;
   let label: Name | null = null;
   let start = 0;
-  if (tokens[0].kind === 'word' && LABEL.test(tokens[0].text)) {
+  if (tokens[0].kind === 'word' && isLabel(tokens[0].text)) {
     label = { text: tokens[0].text.slice(0, -1), span: { ...tokens[0].span, endCol: tokens[0].span.endCol - 1 } };
     start = 1;
   }
@@ -45,7 +51,7 @@ export function parseLine(lexed: LexedLine, sink: DiagnosticSink): Statement | n
     return { kind: 'invalid', line: lexed.line, col: tokens[0].span.col, endCol: lastTok.span.endCol, label };
   }
   const base: StatementBase = { line: lexed.line, col: kw.span.col, endCol: lastTok.span.endCol, label };
-  if (kw.kind === 'word' && LABEL.test(kw.text)) {
+  if (kw.kind === 'word' && isLabel(kw.text)) {
     sink.error(kw.span, 'a statement takes one label');
     return { kind: 'invalid', ...base };
   }
@@ -53,7 +59,7 @@ export function parseLine(lexed: LexedLine, sink: DiagnosticSink): Statement | n
     sink.error(kw.span, `expected a statement, got \`${kw.text}\`; ${UNKNOWN_HINT}`);
     return { kind: 'invalid', ...base };
   }
-  const keyword = STATEMENT_KEYWORDS.find((k) => k === kw.text);
+  const keyword = KEYWORDS.has(kw.text) ? kw.text as StatementKeyword : undefined;
   if (keyword === undefined) {
     sink.error(kw.span, `unknown statement \`${kw.text}\`; ${UNKNOWN_HINT}`, suggest(kw.value, STATEMENT_KEYWORDS));
     return { kind: 'invalid', ...base };

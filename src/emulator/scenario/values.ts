@@ -111,7 +111,7 @@ export function readPath(text: string): Result<PathSyntax> {
   if (qualifier !== null && !IDENTIFIER.test(qualifier)) return fail(`\`${qualifier}\` before \`:\` in \`${text}\` is not a domain name`);
   if (qualifier !== null && path.startsWith('/')) return fail(`\`${text}\`: a path qualified with \`${qualifier}:\` is relative to that domain's home; drop the leading /`);
   if (path === '') return fail(`\`${text}\` has no path after \`:\``);
-  const bad = [...path].find((ch) => !PATH_CHARS.test(ch));
+  const bad = PATH_CHARS.test(path) ? undefined : [...path].find((ch) => !PATH_CHARS.test(ch));
   if (bad !== undefined) return fail(`\`${bad}\` is not allowed in a xenstore path (letters, digits and - / _ @ only)`);
   if (path.includes('//')) return fail(`\`${text}\` has an empty component (\`//\`)`);
   if (path.length > 1 && path.endsWith('/')) return fail(`\`${text}\` ends with \`/\`; remove it`);
