@@ -31,7 +31,14 @@ function cmp(op: CompareOp, a: number, b: number): boolean {
   }
 }
 
+/** A device's xenstore directories for one domid of its guest (it changes with migration). */
+interface DevicePaths { frontend: string; backend: string; domid: number; frontendState: string; backendState: string }
+
 export class Conditions {
+  /** path strings per device, reused while the guest keeps its domid: `wait until` asks
+   *  after every event, and a string seen before hashes for free in the store's map */
+  private readonly pathCache = new Map<string, DevicePaths>();
+
   constructor(private readonly sys: XenSystem, private readonly topo: Topology, private readonly track: RunTrack) {}
 
   private device(n: Name) {
@@ -41,22 +48,25 @@ export class Conditions {
   }
 
   /** frontend / backend directory of a device, with the domid its guest has now */
-  paths(n: Name): { frontend: string; backend: string; domid: number } {
+  paths(n: Name): DevicePaths {
     const d = this.device(n);
     const domid = this.sys.domidOf(d.guest);
+    const hit = this.pathCache.get(n.text);
+    if (hit !== undefined && hit.domid === domid) return hit;
     const kind = d.dev.kind;
-    return {
-      domid,
-      frontend: `/local/domain/${domid}/device/${kind}/${d.dev.devid}`,
-      backend: `/local/domain/${d.dev.backendDom}/backend/${kind}/${domid}/${d.dev.devid}`,
-    };
+    const frontend = `/local/domain/${domid}/device/${kind}/${d.dev.devid}`;
+    const backend = `/local/domain/${d.dev.backendDom}/backend/${kind}/${domid}/${d.dev.devid}`;
+    const p: DevicePaths = { domid, frontend, backend, frontendState: `${frontend}/state`, backendState: `${backend}/state` };
+    this.pathCache.set(n.text, p);
+    return p;
   }
 
   private node(path: string): string | undefined { return this.sys.em.world.xs.nodes.get(path)?.v; }
 
-  private deviceConnected(n: Name): boolean {
+  /** Are both ends of device `name` Connected? */
+  deviceConnected(n: Name): boolean {
     const p = this.paths(n);
-    return this.node(`${p.frontend}/state`) === '4' && this.node(`${p.backend}/state`) === '4';
+    return this.node(p.frontendState) === '4' && this.node(p.backendState) === '4';
   }
 
   counter(n: Name, counter: string): number {
@@ -101,7 +111,7 @@ export class Conditions {
       }
       case 'device-state': {
         const p = this.paths(c.device);
-        const raw = this.node(`${c.end === 'frontend' ? p.frontend : p.backend}/state`);
+        const raw = this.node(c.end === 'frontend' ? p.frontendState : p.backendState);
         const st = raw === undefined ? 0 : Number(raw);
         return { ok: cmp(c.op, st, c.state), actual: `${c.device.text} ${c.end} is ${xenbus_strstate(st)} (${st})` };
       }
