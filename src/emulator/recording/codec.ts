@@ -5,12 +5,16 @@
 // costs about ten bytes an event. Only forward fields are kept: `k` goes into the shape,
 // `u` (undo info) is never written and fields that are `undefined` are absent.
 import type { EventBase } from '../core/event';
-import {
+import * as wire from './wire';
+
+// Local copies: hot loops read these per byte, and an imported binding can cost a getter
+// call per read where modules are compiled to CommonJS (tsx, the tests and benches).
+const {
   INTERN_MAX_COUNT, INTERN_MAX_LEN, INTS_MAX, R_END, R_EVENT, R_SHAPE, SMALL_MAX, S_DEFINE, S_ID,
-  S_LITERAL, T_ANY, T_BYTES, T_F64, T_FALSE, T_NINT, T_NULL, T_STR, T_TRUE, T_UINT, V_ARRAY, V_BYTES,
-  V_F64, V_FALSE, V_INTS, V_NINT, V_NULL, V_OBJ, V_OBJ_NEW, V_SMALL, V_STR, V_TRUE, V_UINT, V_UNDEF,
-  encodeWtf8, putVarint, varintSize, zigzag,
-} from './wire';
+  S_LITERAL, T_ANY, T_BYTES, T_F64, T_FALSE, T_NINT, T_NULL, T_STR, T_TRUE, T_UINT, V_ARRAY,
+  V_BYTES, V_F64, V_FALSE, V_INTS, V_NINT, V_NULL, V_OBJ, V_OBJ_NEW, V_SMALL, V_STR, V_TRUE,
+  V_UINT, V_UNDEF, encodeWtf8, putVarint, varintSize, zigzag,
+} = wire;
 
 export { RecordDecoder, type EndRecord } from './decoder';
 export { CodecError, putVarint } from './wire';
@@ -79,13 +83,19 @@ export class RecordEncoder {
     try {
       this.encodeEvent(e);
     } catch (err) {
-      // the bytes go, so must every id they defined
       this.pos = start;
-      for (const s of this.newStrings) this.strings.delete(s);
-      for (const k of this.newKeyLists) k.id = -1;
-      this.nKeyLists -= this.newKeyLists.length;
+      this.forgetNew();
       throw err;
     }
+  }
+
+  /** Bytes were taken back: so must every id they defined. */
+  private forgetNew(): void {
+    for (const s of this.newStrings) this.strings.delete(s);
+    for (const k of this.newKeyLists) k.id = -1;
+    this.nKeyLists -= this.newKeyLists.length;
+    this.newStrings.length = 0;
+    this.newKeyLists.length = 0;
   }
 
   /** Append the end record. */
@@ -102,28 +112,25 @@ export class RecordEncoder {
     if (root === undefined) this.kinds.set(kind, (root = { id: -1, next: null, last: null }));
     const fields = e as unknown as Fields;
     const vals = this.vals;
-    // Fast path: most events of a kind have the shape its previous event had.
+    // Fast path: most events of a kind have the shape its previous event had. Values are
+    // written as they are checked; a mismatch takes back what was written (and interned).
     const last = root.last;
     if (last !== null) {
+      const start = this.pos;
+      const names = last.names, types = last.types;
+      this.ensure(8);
+      this.varint(last.id + R_EVENT);
       let i = 0;
       for (const f in fields) {
         if (f === 'k' || f === 'u') continue;
         const v = fields[f];
         if (v === undefined) continue;
-        if (i === last.names.length || f !== last.names[i] || fieldType(v) !== last.types[i]) { i = -1; break; }
-        vals[i++] = v;
+        if (i === names.length || f !== names[i] || !this.put(types[i], v, f)) { i = -1; break; }
+        i++;
       }
-      if (i === last.names.length) {
-        this.ensure(8);
-        this.varint(last.id + R_EVENT);
-        for (let j = 0; j < i; j++) {
-          const v = vals[j];
-          vals[j] = undefined;
-          this.field(last.types[j], v, last.names[j]);
-        }
-        this.count++;
-        return;
-      }
+      if (i === names.length) { this.count++; return; }
+      this.pos = start;
+      this.forgetNew();
     }
     let node: ShapeNode = root;
     const names = this.names, types = this.types;
@@ -166,6 +173,21 @@ export class RecordEncoder {
     if (node.id < 0) node.id = this.nShapes++;
     root.last = { id: node.id, names: names.slice(0, n), types: types.slice(0, n) };
     this.count++;
+  }
+
+  /** Write `v` as a value of field type `t`; false (nothing written) if it is not one. */
+  private put(t: number, v: unknown, name: string): boolean {
+    switch (t) {
+      case T_UINT:
+        if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || (v === 0 && Object.is(v, -0))) return false;
+        this.ensure(8); this.varint(v); return true;
+      case T_STR:
+        if (typeof v !== 'string') return false;
+        this.str(v); return true;
+      default:
+        if (fieldType(v) !== t) return false;
+        this.field(t, v, name); return true;
+    }
   }
 
   private field(t: number, v: unknown, name: string): void {

@@ -1,12 +1,16 @@
 // Record decoding: the inverse of codec.ts. Each shape gets a generated constructor, so
 // every event of a shape is one object literal with one hidden class.
 import type { EventBase } from '../core/event';
-import {
-  CodecError, INTS_MAX_LEN, R_END, R_EVENT, R_SHAPE, S_DEFINE, S_ID, S_LITERAL, T_ANY, T_BYTES,
-  T_F64, T_FALSE, T_MAX, T_NINT, T_NULL, T_STR, T_TRUE, T_UINT, V_ARRAY, V_BYTES, V_F64, V_FALSE,
-  V_INTS, V_NINT, V_NULL, V_OBJ, V_OBJ_NEW, V_SMALL, V_STR, V_TRUE, V_UINT, V_UNDEF, decodeWtf8,
-  unzigzag,
-} from './wire';
+import { CodecError } from './wire';
+import * as wire from './wire';
+
+// Local copies: hot loops read these per byte, and an imported binding can cost a getter
+// call per read where modules are compiled to CommonJS (tsx, the tests and benches).
+const {
+  INTS_MAX_LEN, R_END, R_EVENT, R_SHAPE, S_DEFINE, S_ID, S_LITERAL, T_ANY, T_BYTES, T_F64, T_FALSE,
+  T_MAX, T_NINT, T_NULL, T_STR, T_TRUE, T_UINT, V_ARRAY, V_BYTES, V_F64, V_FALSE, V_INTS, V_NINT,
+  V_NULL, V_OBJ, V_OBJ_NEW, V_SMALL, V_STR, V_TRUE, V_UINT, V_UNDEF, decodeWtf8, unzigzag,
+} = wire;
 
 type Fields = { [field: string]: unknown };
 
@@ -60,7 +64,8 @@ export class RecordDecoder implements ValueSource {
   constructor(private readonly accept: ((kind: string) => boolean) | null = null) {}
 
   /**
-   * Decode the records of one payload into `out`. Returns the end record when the
+   * Decode the records of one payload into `out`. Byte values (mem.w data) are views of
+   * `payload`, which must therefore never change afterwards. Returns the end record when the
    * payload holds it (it must be the payload's last record). Throws a CodecError naming
    * the offset of the bad record; the events before it are already in `out`.
    */
@@ -188,10 +193,11 @@ export class RecordDecoder implements ValueSource {
     return v;
   }
 
+  /** A view of the payload, not a copy: a million small buffers would cost more than the data. */
   bytes(): Uint8Array {
     const n = this.varint();
     this.need(n);
-    const out = this.b.slice(this.p, this.p + n);
+    const out = this.b.subarray(this.p, this.p + n);
     this.p += n;
     return out;
   }

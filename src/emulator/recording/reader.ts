@@ -56,10 +56,13 @@ export class RecordingDecoder<E extends EventBase = WorldEvent> {
   /** True once reading stopped, at the end record or at damage. */
   get done(): boolean { return this.ended || this.stoppedAt !== undefined; }
 
-  /** Feed the next bytes of the file; returns the events they completed. */
-  push(bytes: Uint8Array): E[] {
+  /**
+   * Feed the next bytes of the file; returns the events they completed. Events keep views
+   * of the bytes, so they are copied unless `handOver` says the caller never changes them.
+   */
+  push(bytes: Uint8Array, handOver = false): E[] {
     if (this.done) { this.extra += bytes.length; return []; }
-    this.pending = this.pending.length === 0 ? bytes : concat(this.pending, bytes);
+    this.pending = this.pending.length === 0 ? (handOver ? bytes : bytes.slice()) : concat(this.pending, bytes);
     return this.parse(false);
   }
 
@@ -145,15 +148,15 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Decode a whole recording held in memory. */
-export function decodeRecording<E extends EventBase = WorldEvent>(bytes: Uint8Array, file = '<memory>', opts: ReadOptions = {}): Recording<E> {
+/** Decode a whole recording held in memory (`handOver`: see RecordingDecoder.push). */
+export function decodeRecording<E extends EventBase = WorldEvent>(bytes: Uint8Array, file = '<memory>', opts: ReadOptions = {}, handOver = false): Recording<E> {
   const d = new RecordingDecoder<E>(file, opts);
-  d.push(bytes);
+  d.push(bytes, handOver);
   return d.finish();
 }
 
 /** Read a *.xenrec file. */
 export function readRecording<E extends EventBase = WorldEvent>(path: string, opts: ReadOptions = {}): Recording<E> {
   const buf = fs.readFileSync(path);
-  return decodeRecording<E>(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path, opts);
+  return decodeRecording<E>(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path, opts, true);
 }
