@@ -230,28 +230,30 @@ export class Breakpoints {
    * With conditions, the world must be the state just after the event.
    */
   check(e: WorldEvent, i: number, world: World): boolean {
-    let hit: Bp[] | null = null;
-    const consider = (bp: Bp): void => {
-      if (!bp.match(e)) return;
-      const ctx: EvalCtx = { world, event: e, index: i, hits: bp.hits + 1 };
-      if (bp.cond !== undefined) {
-        let ok: boolean;
-        try { ok = truthy(bp.cond.run(ctx)); } catch { ok = false; }
-        if (!ok) return;
-      }
-      bp.hits++;
-      if (bp.hit !== undefined && !bp.hit(bp.hits)) return;
-      if (bp.log !== undefined) { this.onLog(bp.log(ctx), e, i); return; }
-      (hit ??= []).push(bp);
-    };
-    if (e.k === 'frame.push' && e.line !== undefined && this.lines.size > 0) {
-      const bp = this.lines.get(e.line);
-      if (bp !== undefined) consider(bp);
-    }
+    // most events concern no breakpoint: find that out without allocating anything
+    const line = e.k === 'frame.push' && e.line !== undefined && this.lines.size > 0 ? this.lines.get(e.line) : undefined;
     const list = this.byKind.get(e.k);
-    if (list !== undefined) for (const bp of list) consider(bp);
+    if (line === undefined && list === undefined) return false;
+    let hit: Bp[] | null = null;
+    if (line !== undefined && this.consider(line, e, i, world)) (hit ??= []).push(line);
+    if (list !== undefined) for (const bp of list) if (this.consider(bp, e, i, world)) (hit ??= []).push(bp);
     if (hit === null) return false;
     this.last = hit;
+    return true;
+  }
+
+  /** Does `bp` stop at event `i`? Counts the hit, logs (a logpoint never stops). */
+  private consider(bp: Bp, e: WorldEvent, i: number, world: World): boolean {
+    if (!bp.match(e)) return false;
+    const ctx: EvalCtx = { world, event: e, index: i, hits: bp.hits + 1 };
+    if (bp.cond !== undefined) {
+      let ok: boolean;
+      try { ok = truthy(bp.cond.run(ctx)); } catch { ok = false; }
+      if (!ok) return false;
+    }
+    bp.hits++;
+    if (bp.hit !== undefined && !bp.hit(bp.hits)) return false;
+    if (bp.log !== undefined) { this.onLog(bp.log(ctx), e, i); return false; }
     return true;
   }
 

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { prepareRun } from '../emulator/runner/run';
-import { buildTopology } from '../emulator/runner/build';
+import { buildTopology, type Topology } from '../emulator/runner/build';
 import { parseScenario } from '../emulator/scenario/parser';
 import { formatDiagnostic, hasErrors } from '../emulator/scenario/diagnostics';
 import { isDeclaration, type Statement } from '../emulator/scenario/ast';
@@ -68,12 +68,13 @@ export function parseLaunchArgs(a: Args): LaunchOptions {
   };
 }
 
-function scenarioInfo(file: string | null, name: string, text: string, statements: readonly Statement[]): ScenarioInfo {
+function scenarioInfo(file: string | null, name: string, text: string, statements: readonly Statement[], topo?: Topology): ScenarioInfo {
   const lines = new Set<number>();
   for (const s of statements) if (!isDeclaration(s) && s.kind !== 'invalid') lines.add(s.line);
-  let topo = null;
-  try { topo = buildTopology(statements); } catch { topo = null; }
-  return { file, name, text, statements, topo, statementLines: lines };
+  if (topo === undefined) {
+    try { topo = buildTopology(statements); } catch { topo = undefined; }
+  }
+  return { file, name, text, statements, topo: topo ?? null, statementLines: lines };
 }
 
 export function load(o: LaunchOptions): Loaded {
@@ -86,7 +87,7 @@ function loadScenario(o: LaunchOptions): Loaded {
   try { source = fs.readFileSync(file, 'utf8'); } catch (e) { throw new UserError(`cannot read scenario ${file}: ${(e as Error).message}`, 3101); }
   const run = prepareRun(source, file, { seed: o.seed, checkpointEvery: CHECKPOINT_EVERY });
   if (Array.isArray(run)) throw new UserError(`${path.basename(file)} has errors:\n${run.map(formatDiagnostic).join('\n')}`, 3102);
-  const info = scenarioInfo(file, path.basename(file), source, run.parse.statements);
+  const info = scenarioInfo(file, path.basename(file), source, run.parse.statements, run.topo);
   const tl = new Timeline(run.sys.em.history, run, info);
   const messages: string[] = [];
   let recording: RecordingWriter<WorldEvent> | null = null;

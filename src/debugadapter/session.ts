@@ -23,7 +23,7 @@ import { scopes } from './scopes';
 import { Injector } from './setvariable';
 import { type SourceSet, stackTrace } from './stack';
 import { type Move, type Outcome, Stepper } from './stepping';
-import { EVENTS_THREAD, threadOfEvent, threads } from './threads';
+import { EVENTS_THREAD, isActorThread, threadOfEvent, threads } from './threads';
 import { type Args, UserError, argsOf, objArray, optInt, optStr, reqInt, reqStr, strArray } from './util';
 import { resolveXsPath, xsText } from './xsview';
 import { xsChanges } from './xsevents';
@@ -55,6 +55,8 @@ export class XenDebugSession extends DebugSession {
   private ended = false;
   private lines1 = true;
   private progressId = 0;
+  /** events sent while a request is handled, sent after its response */
+  private held: DebugProtocol.Event[] | null = null;
   private readonly handlers: Record<string, Handler>;
 
   constructor() {
@@ -113,13 +115,35 @@ export class XenDebugSession extends DebugSession {
     const response = new Response(request);
     const h = typeof request.command === 'string' && Object.prototype.hasOwnProperty.call(this.handlers, request.command) ? this.handlers[request.command] : undefined;
     if (h === undefined) { this.fail(response, new UserError(`unrecognized request "${String(request.command)}"`, 1014)); return; }
+    // events the handler sends (a short move's stop) follow its response, as DAP wants
+    const held: DebugProtocol.Event[] = [];
+    this.held = held;
+    let body: unknown;
     try {
-      const body = h(argsOf(request.arguments), response);
-      if (body instanceof Promise) body.then((b: unknown) => this.reply(response, b), (e: unknown) => this.fail(response, e));
-      else this.reply(response, body);
+      body = h(argsOf(request.arguments), response);
     } catch (e) {
+      this.held = null;
       this.fail(response, e);
+      this.release(held);
+      return;
     }
+    this.held = null;
+    if (body instanceof Promise) {
+      this.release(held);
+      body.then((b: unknown) => this.reply(response, b), (e: unknown) => this.fail(response, e));
+    } else {
+      this.reply(response, body);
+      this.release(held);
+    }
+  }
+
+  override sendEvent(event: DebugProtocol.Event): void {
+    if (this.held !== null) this.held.push(event);
+    else super.sendEvent(event);
+  }
+
+  private release(events: DebugProtocol.Event[]): void {
+    for (const e of events) super.sendEvent(e);
   }
 
   private reply(r: DebugProtocol.Response, body: unknown): void {
@@ -233,7 +257,8 @@ export class XenDebugSession extends DebugSession {
     const s = this.ready();
     if (this.configured) throw new UserError('configurationDone was already sent', 3009);
     this.configured = true;
-    setImmediate(() => void this.begin(s));
+    // the run to the entry point is short: its stop goes out with this response
+    void this.begin(s);
     return undefined;
   }
 
@@ -282,7 +307,8 @@ export class XenDebugSession extends DebugSession {
     this.stopped();
     if (!this.started) throw new UserError('send configurationDone before running', 3011);
     const thread = this.threadArg(a);
-    setImmediate(() => void this.runMove(m, thread));
+    // the first slice runs now: a short move's stop follows the response at once
+    void this.runMove(m, thread);
     return m === 'continue' ? { allThreadsContinued: true } : undefined;
   }
 
@@ -316,7 +342,7 @@ export class XenDebugSession extends DebugSession {
     let text: string | undefined;
     let thread: number;
     let hitIds: number[] | undefined;
-    const visible = (t: number | undefined): boolean => t !== undefined && (t === EVENTS_THREAD || (tl.world.actors.actors[t] !== undefined && threads(tl).some((x) => x.id === t)));
+    const visible = (t: number | undefined): boolean => t !== undefined && (t === EVENTS_THREAD || isActorThread(tl, t));
     switch (o.kind) {
       case 'breakpoint': {
         const bp = o.bps[0];
@@ -389,16 +415,15 @@ export class XenDebugSession extends DebugSession {
     const s = this.stopped();
     const to = checkGoto(s.tl, event);
     s.tl.seek(to);
-    // the handles of the stop the client shows stay valid until it hears of this one
-    setImmediate(() => {
-      this.refs.reset();
-      const ev = new StoppedEvent('goto', threadOfEvent(s.tl, to - 1)) as DebugProtocol.StoppedEvent;
-      ev.body.description = to === 0 ? 'the start' : `event #${to - 1} ${describe(s.tl.event(to - 1))}`;
-      ev.body.allThreadsStopped = true;
-      this.sendEvent(ev);
-      this.stateChanged('goto');
-      this.prevStop = s.tl.position;
-    });
+    // a new generation of handles (the previous stop's stay valid, see refs.ts); the
+    // stopped event follows the response
+    this.refs.reset();
+    const ev = new StoppedEvent('goto', threadOfEvent(s.tl, to - 1)) as DebugProtocol.StoppedEvent;
+    ev.body.description = to === 0 ? 'the start' : `event #${to - 1} ${describe(s.tl.event(to - 1))}`;
+    ev.body.allThreadsStopped = true;
+    this.sendEvent(ev);
+    this.stateChanged('goto');
+    this.prevStop = s.tl.position;
     return undefined;
   }
 

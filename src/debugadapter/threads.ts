@@ -8,15 +8,17 @@ import type { Timeline } from './history';
 /** thread id of the event-log pseudo-thread */
 export const EVENTS_THREAD = 1_000_000;
 
-/** Actors shown as threads now: the live ones, the scenario always, dead ones still on a stack. */
+/** Is actor `id` shown as a thread now? The live ones, the scenario always, dead ones still on a stack. */
+export function isActorThread(tl: Timeline, id: number): boolean {
+  const a = tl.world.actors.actors[id];
+  return id >= 1 && a !== undefined && (a.alive || a.stack.length > 0 || id === tl.scenarioActor);
+}
+
+/** The actors shown as threads now (a long block run has spawned thousands: ask isActorThread about one). */
 export function visibleActors(tl: Timeline): Actor[] {
   const out: Actor[] = [];
   const as = tl.world.actors.actors;
-  for (let id = 1; id < as.length; id++) {
-    const a = as[id];
-    if (a === undefined) continue;
-    if (a.alive || a.stack.length > 0 || id === tl.scenarioActor) out.push(a);
-  }
+  for (let id = 1; id < as.length; id++) if (isActorThread(tl, id)) out.push(as[id]);
   return out;
 }
 
