@@ -225,6 +225,13 @@ export class Breakpoints {
 
   get empty(): boolean { return this.byKind.size === 0 && this.lines.size === 0; }
 
+  /** The event kinds check() can accept. */
+  kinds(): string[] {
+    const out = [...this.byKind.keys()];
+    if (this.lines.size > 0 && !this.byKind.has('frame.push')) out.push('frame.push');
+    return out;
+  }
+
   /**
    * Does event `i` stop? Counts hits, collects logpoint messages (which never stop).
    * With conditions, the world must be the state just after the event.

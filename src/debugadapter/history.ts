@@ -17,6 +17,8 @@ export type Pred = (e: WorldEvent, i: number) => boolean;
 export interface Search {
   pred: Pred;
   needsWorld: boolean;
+  /** the only event kinds `pred` can accept (null: any); other events are skipped unread */
+  kinds?: readonly string[] | null;
   /** next event to scan, when a search without world spans several slices */
   cursor?: number;
 }
@@ -50,15 +52,52 @@ export class Timeline {
   /** actor id of the scenario interpreter, -1 when there is none (an imported trace) */
   scenarioActor = -1;
 
+  /**
+   * The kind of every logged event as a small code, in one contiguous array: a search for
+   * a few kinds (a function breakpoint, a line) over a million events reads this instead
+   * of a million scattered event objects. null: more kinds than a byte holds.
+   */
+  private codes: Uint8Array | null = new Uint8Array(1 << 16);
+  private readonly codeOf = new Map<string, number>();
+
   constructor(readonly hist: History<World, WorldEvent>, readonly live: PreparedRun | null, readonly scenario: ScenarioInfo | null) {
     this.liveDone = live === null;
+    for (let i = 0; i < hist.length; i++) this.noteKind(hist.event(i), i);
     if (live !== null) {
       this.scenarioActor = live.actor;
       // nothing was reverted yet: what the log holds is as first applied
       for (let i = 0; i < hist.length; i++) noteApplied(hist.event(i));
-      live.sys.em.observe((e) => noteApplied(e));
+      live.sys.em.observe((e, i) => { noteApplied(e); this.noteKind(e, i); });
     }
     else this.findScenarioActor(0);
+  }
+
+  /** Record the kind of event `i` (appended just now, while it is in the cache). */
+  private noteKind(e: WorldEvent, i: number): void {
+    let codes = this.codes;
+    if (codes === null) return;
+    let c = this.codeOf.get(e.k);
+    if (c === undefined) {
+      c = this.codeOf.size;
+      if (c > 255) { this.codes = null; return; }
+      this.codeOf.set(e.k, c);
+    }
+    if (i >= codes.length) {
+      const grown = new Uint8Array(Math.max(codes.length * 2, i + 1));
+      grown.set(codes);
+      this.codes = codes = grown;
+    }
+    codes[i] = c;
+  }
+
+  /** `s.pred`, skipping without reading them the events of kinds it cannot accept. */
+  private scanPred(s: Search): Pred {
+    const codes = this.codes;
+    if (s.kinds === null || s.kinds === undefined || codes === null) return s.pred;
+    const want = new Uint8Array(256);
+    for (const k of s.kinds) { const c = this.codeOf.get(k); if (c !== undefined) want[c] = 1; }
+    const pred = s.pred;
+    return (e, i) => want[codes[i]] === 1 && pred(e, i);
   }
 
   get position(): number { return this.hist.position; }
@@ -94,10 +133,11 @@ export class Timeline {
     const h = this.hist;
     if (!s.needsWorld) {
       // scan the recorded events without moving the world; move once, to the hit
+      const pred = this.scanPred(s);
       let from = s.cursor ?? h.position;
       while (from < h.length) {
         const to = Math.min(h.length, from + CHUNK);
-        const at = h.find(from, to, s.pred);
+        const at = h.find(from, to, pred);
         if (at >= 0) { s.cursor = undefined; h.seek(at + 1); return { kind: 'hit', at }; }
         from = to;
         s.cursor = from;
@@ -146,10 +186,11 @@ export class Timeline {
     const h = this.hist;
     if (!s.needsWorld) {
       // events before the current one: position - 2 down to 0, scanned without moving
+      const pred = this.scanPred(s);
       let from = s.cursor ?? h.position - 2;
       while (from >= 0) {
         const to = Math.max(-1, from - CHUNK);
-        const at = h.find(from, to, s.pred);
+        const at = h.find(from, to, pred);
         if (at >= 0) { s.cursor = undefined; h.seek(at + 1); return { kind: 'hit', at }; }
         from = to;
         s.cursor = from;

@@ -37,10 +37,10 @@ export class Stepper {
       case 'reverseContinue':
         return null;
       case 'entry':
-        return { pred: (e) => tl.isStatement(e), needsWorld: false };
+        return this.statements();
       case 'next':
         if (thread === tl.scenarioActor || tl.scenarioActor < 0 || thread === EVENTS_THREAD) {
-          return tl.scenarioActor < 0 ? { pred: () => true, needsWorld: false } : { pred: (e) => tl.isStatement(e), needsWorld: false };
+          return tl.scenarioActor < 0 ? { pred: () => true, needsWorld: false } : this.statements();
         }
         // on a driver thread: over the current call = until this thread's stack is no deeper
         return this.depthPred(thread, 0);
@@ -52,9 +52,15 @@ export class Stepper {
         return this.depthPred(thread, -1);
       case 'stepBack':
         if (thread === EVENTS_THREAD) return { pred: () => true, needsWorld: false };
-        if (thread === tl.scenarioActor) return { pred: (e) => tl.isStatement(e), needsWorld: false };
+        if (thread === tl.scenarioActor) return this.statements();
         return { pred: (e) => (e.a ?? 0) === thread, needsWorld: false };
     }
+  }
+
+  /** The next (or previous) scenario statement. */
+  private statements(): Search {
+    const tl = this.tl;
+    return { pred: (e) => tl.isStatement(e), needsWorld: false, kinds: ['frame.push'] };
   }
 
   /** First event of `thread` after which its stack depth is at most current + delta (and it changed). */
@@ -83,8 +89,13 @@ export class Stepper {
     const step = this.stepPred(move, thread);
     let bpHit: Bp[] | null = null;
     const needsWorld = bps.needsWorld || (step?.needsWorld ?? false);
+    // the kinds of event either part can accept: a continue with a function breakpoint
+    // reads only the frame pushes of the log
+    // (asked at every slice: breakpoints may be set while a long move runs)
+    const stepKinds = step === null ? [] : step.kinds ?? null;
     const search: Search = {
       needsWorld,
+      get kinds() { return stepKinds === null ? null : move === 'entry' ? stepKinds : [...stepKinds, ...bps.kinds()]; },
       pred: (e, i) => {
         if (move !== 'entry' && bps.check(e, i, tl.world)) { bpHit = bps.last; return true; }
         return step !== null && step.pred(e, i);
