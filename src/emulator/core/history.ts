@@ -27,6 +27,11 @@ export interface HistoryOptions {
 const REVERT_COST = 0.5;
 /** what cloning costs per unit of `cloneCost`, in applied events */
 const CLONE_COST = 0.5;
+/**
+ * A restored world can revert only to its checkpoint: restore one at least this many events
+ * before the target, so that stepping back from there stays a few reverts.
+ */
+const STEP_BACK_ROOM = 256;
 
 export class History<W, E extends EventBase> {
   readonly events: E[] = [];
@@ -116,7 +121,9 @@ export class History<W, E extends EventBase> {
     // the event saved), restoring a checkpoint costs a clone of the world
     const walk = target >= this.pos ? target - this.pos : target >= this.base ? (this.pos - target) * REVERT_COST : Infinity;
     if (walk > 0) {
-      const ck = this.checkpointBefore(target);
+      let ck = this.checkpointBefore(target);
+      // leave room to step back from the target without crossing into the checkpoint's past
+      if (ck > 0 && target - this.checkpointAt[ck] < STEP_BACK_ROOM) ck--;
       const restore = (this.cloneCost === undefined ? 0 : this.cloneCost(this.world) * CLONE_COST) + target - this.checkpointAt[ck];
       if (restore < walk) {
         this.world = this.applier.clone(this.checkpoints[ck]);

@@ -2,7 +2,7 @@
 // at every event is then the one the live run had (test/emulator/recording/replay.test.ts
 // checks it event by event with stateDigest).
 import { History, type HistoryOptions } from '../core/history';
-import { type World, type WorldEvent, createWorld, worldApplier } from '../world';
+import { type World, type WorldEvent, createWorld, worldApplier, worldSize } from '../world';
 import { type Recording, readRecording } from './reader';
 
 /** An event that did not apply: the recording and this build's world disagree. */
@@ -24,7 +24,10 @@ export interface ReplayOptions extends Pick<HistoryOptions, 'checkpointEvery'> {
  * so give each History its own events (read the file again, or structuredClone them).
  */
 export function replay(rec: { readonly events: readonly WorldEvent[] }, opts: ReplayOptions = {}): History<World, WorldEvent> {
-  const h = new History<World, WorldEvent>(createWorld(), worldApplier, { checkpointEvery: opts.checkpointEvery });
+  // checkpoints as often as asked; what a clone costs decides when seek restores one
+  const h = new History<World, WorldEvent>(createWorld(), worldApplier, {
+    checkpointEvery: opts.checkpointEvery, cloneCost: (w) => worldSize(w as World), costFactor: 0,
+  });
   const n = Math.min(rec.events.length, opts.limit ?? Infinity);
   for (let i = 0; i < n; i++) {
     const e = rec.events[i];

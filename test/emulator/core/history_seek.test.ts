@@ -18,7 +18,7 @@ test('seek never reverts an event that another world applied last (its undo info
   // costs (in applied events): a revert 0.5, a restore 50 + the events after the checkpoint
   h.seek(1); // walks back 99 events (49.5) rather than restoring checkpoint 0 (51)
   assert.equal(stateDigest(h.state), digests[1]);
-  h.seek(96); // restores checkpoint 96 (50) rather than walking 95 events
+  h.seek(96); // restores a checkpoint (50 + up to 16 events) rather than walking 95 events
   assert.equal(stateDigest(h.state), digests[96]);
   h.seek(2); // walking back would be cheaper (47), but the pop at #2 was last applied elsewhere
   assert.equal(stateDigest(h.state), digests[2]);
@@ -34,7 +34,7 @@ test('seek walks from where it is when that is cheaper than a checkpoint, in bot
   h.seek(190); // 10 reverts (5) against a restore (10 + 14)
   h.seek(195);
   assert.equal(clones, base);
-  h.seek(40); // 155 reverts (77.5) against a restore (10 + 8)
+  h.seek(40); // 155 reverts (77.5) against a restore (10 + 24: it leaves room to step back)
   assert.equal(clones, base + 1);
   assert.equal(h.state.clock.now, 40);
   h.seek(45);
