@@ -69,7 +69,12 @@ export const diskHandlers: HandlerTable<W, DiskEvent> = {
       const created = !w.hv.domains.get(e.dom)?.mem.has(e.pfn);
       const p = page(w.hv, e.dom, e.pfn);
       e.u = created ? null : p.slice(e.off, e.off + e.len);
-      p.set(readSectors(d, e.sector, e.len / SECTOR_SIZE), e.off);
+      // straight from the sectors into the page (unwritten ones read as zeros)
+      for (let i = 0; i < e.len / SECTOR_SIZE; i++) {
+        const s = d.data.get(e.sector + i);
+        const at = e.off + i * SECTOR_SIZE;
+        if (s !== undefined) p.set(s, at); else p.fill(0, at, at + SECTOR_SIZE);
+      }
     },
     revert(w, e) {
       const old = e.u as Uint8Array | null;

@@ -150,18 +150,30 @@ export class Kernel implements HvContext {
 
   /** The irq bound to `port`, by scanning this kernel's bindings (there are few). */
   irqForPort(port: number): IrqBinding | undefined {
-    const prefix = `${this.name}/irq/`;
-    for (const [id, o] of this.world.objects.objs) {
-      if (id.startsWith(prefix) && (o as IrqBinding).port === port) return o as IrqBinding;
+    const objs = this.world.objects.objs;
+    // irq numbers are handed out upwards from 16 and never reused: look only at those
+    for (let irq = 16, next = this.irqNext(); irq < next; irq++) {
+      const o = objs.get(this.irqId(irq)) as IrqBinding | undefined;
+      if (o !== undefined && o.port === port) return o;
     }
     return undefined;
   }
   irqs(): IrqBinding[] {
-    const prefix = `${this.name}/irq/`;
+    const objs = this.world.objects.objs;
     const out: IrqBinding[] = [];
-    for (const [id, o] of this.world.objects.objs) if (id.startsWith(prefix)) out.push(o as IrqBinding);
+    for (let irq = 16, next = this.irqNext(); irq < next; irq++) {
+      const o = objs.get(this.irqId(irq)) as IrqBinding | undefined;
+      if (o !== undefined) out.push(o);
+    }
     return out;
   }
+  private irqNext(): number {
+    const a = this.world.objects.objs.get((this.irqAllocId ??= `${this.name}/irq`));
+    return a === undefined ? 16 : Number(a.next);
+  }
+  private irqAllocId: string | undefined;
+  private readonly irqIds: string[] = [];
+  private irqId(irq: number): string { return (this.irqIds[irq] ??= `${this.name}/irq/${irq}`); }
 
   notify_remote_via_evtchn(port: number): number { return evtchn_send(this, this.domid, port); }
 
