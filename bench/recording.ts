@@ -17,7 +17,7 @@ import { MemorySink, RecordingWriter, createRecording } from '../src/emulator/re
 import { RecordEncoder } from '../src/emulator/recording/codec';
 import type { EventBase } from '../src/emulator/core/event';
 import { XenSystem } from '../src/emulator/system/system';
-import { worldApplier } from '../src/emulator/world';
+import { type World, cloneWorld, createWorld, worldApplier } from '../src/emulator/world';
 import { blockWorkload } from '../test/emulator/recording/block_workload';
 
 function arg(name: string, dflt: number): number {
@@ -151,15 +151,25 @@ if (!SKIP_REPLAY) {
   const rec = readRecording(big);
   const noCk = timed(() => replay(rec, { checkpointEvery: Number.MAX_SAFE_INTEGER }));
   console.log(`\n[replay] apply ${rec.events.length} events without checkpoints: ${ms(noCk.wall)} wall, ${ms(noCk.cpu)} cpu`);
-  const clones: number[] = [];
-  for (let r = 0; r < 3; r++) clones.push(timed(() => worldApplier.clone(noCk.v.state)).wall);
   const w = noCk.v.state;
-  console.log(`[replay] one clone of the final world (${w.blk.bios.size} bios, ${[...w.disks.disks.values()].reduce((s, d) => s + d.data.size, 0)} disk sectors): ${ms(median(clones))}`);
+  const clones: number[] = [];
+  for (let r = 0; r < 5; r++) clones.push(timed(() => worldApplier.clone(w)).cpu);
+  const slices = (Object.keys(w) as (keyof World)[]).map((k) => {
+    const t: number[] = [];
+    for (let r = 0; r < 5; r++) t.push(timed(() => cloneWorld({ ...createWorld(), [k]: w[k] })).cpu);
+    return `${k} ${median(t).toFixed(1)}`;
+  });
+  console.log(`[replay] one clone of the final world (${w.blk.bios.size} bios, ${[...w.disks.disks.values()].reduce((s, d) => s + d.data.size, 0)} disk sectors): ${ms(median(clones))} cpu; by slice (ms): ${slices.join(', ')}`);
   const back = timed(() => noCk.v.seek(noCk.v.length - 8192));
   const fwd = timed(() => noCk.v.seek(noCk.v.length));
   console.log(`[replay] 8192 events at the end: revert ${ms(back.wall)}, re-apply ${ms(fwd.wall)}`);
 
-  seekBench(`${rec.events.length}-event block recording`, big, [8192]);
+  seekBench(`${rec.events.length}-event block recording`, big, [8192, 2048]);
+
+  // opening without applying: the world gets to an event when a seek first walks there
+  const lazy = timed(() => replay(readRecording(big), { lazy: true }));
+  const first = timed(() => lazy.v.seek(1000));
+  console.log(`[open] read + lazy replay of ${lazy.v.length} events: ${ms(lazy.wall)} wall, ${ms(lazy.cpu)} cpu; then to event 1000: ${ms(first.wall)}`);
 }
 {
   // a debug-session-sized recording: the real Linux run
@@ -178,15 +188,24 @@ function seekBench(label: string, file: string, spacings: number[]): void {
     const built = timed(() => replay(rec, { checkpointEvery: every }));
     const h = built.v;
     const heap = (process.memoryUsage().heapUsed - mem0) / 2 ** 20;
-    const seeks: number[] = [];
+    const seeks: number[] = [], cpus: number[] = [], backs: number[] = [];
     let x = 12345;
     for (let j = 0; j < 200; j++) {
       x = (x * 1103515245 + 12345) % 2147483648;
       const target = x % (h.length + 1);
-      seeks.push(timed(() => h.seek(target)).wall);
+      const t = timed(() => h.seek(target));
+      seeks.push(t.wall); cpus.push(t.cpu);
+      // a step back from where the seek landed (as the debugger's stepBack)
+      if (target > 0) backs.push(timed(() => h.seek(target - 1)).wall);
     }
-    seeks.sort((a, b) => a - b);
-    console.log(`[seek] ${label}, checkpointEvery ${every}: History built in ${ms(built.wall)} (${heap.toFixed(0)} MiB heap); 200 random seeks: ` +
-      `p50 ${ms(seeks[100])}, p90 ${ms(seeks[180])}, max ${ms(seeks[199])} (target <= 10 ms)`);
+    const q = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+    console.log(`[seek] ${label}, checkpointEvery ${every}: History built in ${ms(built.wall)} (${ms(built.cpu)} cpu, ${heap.toFixed(0)} MiB heap); 200 random seeks: ` +
+      `p50 ${ms(q(seeks, 0.5))}, p90 ${ms(q(seeks, 0.9))}, max ${ms(q(seeks, 1))} (cpu p50 ${ms(q(cpus, 0.5))}) (target <= 10 ms); ` +
+      `a step back after each: p50 ${ms(q(backs, 0.5))}, max ${ms(q(backs, 1))} (target <= 1 ms)`);
+    // reverse continue to the start with a breakpoint that never hits: scan every event, then go there
+    h.seek(h.length);
+    const scan = timed(() => h.find(h.length - 1, -1, (e) => e.k === 'xs.write' && e.a === -1));
+    const rewind = timed(() => h.seek(0));
+    console.log(`[seek] ${label}: reverse scan of ${h.length} events ${ms(scan.wall)}, then to event 0 ${ms(rewind.wall)} (target <= 500 ms)`);
   }
 }

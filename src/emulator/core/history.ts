@@ -9,7 +9,7 @@ export interface Applier<W, E extends EventBase> {
   clone(w: W): W;
 }
 
-export interface HistoryOptions {
+export interface HistoryOptions<E extends EventBase = EventBase> {
   /** least events between two checkpoints; larger = less memory, slower far seeks */
   checkpointEvery?: number;
   /**
@@ -21,6 +21,9 @@ export interface HistoryOptions {
   costFactor?: number;
   /** keep no history at all (a long-running xenstored server); seek is then impossible */
   noHistory?: boolean;
+  /** called once per event, right after it was applied for the first time (append, or a
+   *  seek walking over events logged by `extend`): its undo info is then the original */
+  firstApplied?: (e: E, index: number) => void;
 }
 
 /** what reverting an event costs, in applied events */
@@ -54,12 +57,16 @@ export class History<W, E extends EventBase> {
   private base = 0;
   /** events discarded in no-history mode, so that positions stay absolute */
   private dropped = 0;
+  /** events some world has applied: checkpoints cover 0..explored, the rest came from `extend` */
+  private explored = 0;
+  private readonly firstApplied: ((e: E, index: number) => void) | undefined;
 
-  constructor(private world: W, private readonly applier: Applier<W, E>, opts: HistoryOptions = {}) {
+  constructor(private world: W, private readonly applier: Applier<W, E>, opts: HistoryOptions<E> = {}) {
     this.every = Math.max(16, opts.checkpointEvery ?? 8192);
     this.cloneCost = opts.cloneCost;
     this.costFactor = opts.costFactor ?? 4;
     this.keep = !opts.noHistory;
+    this.firstApplied = opts.firstApplied;
     this.nextCheckpoint = this.every;
     if (this.keep) { this.checkpoints.push(applier.clone(world)); this.checkpointAt.push(0); }
   }
@@ -102,12 +109,47 @@ export class History<W, E extends EventBase> {
     }
     this.events.push(e);
     const index = this.pos++;
+    this.reached(e, index);
+    return index;
+  }
+
+  /**
+   * Log events after the frontier without applying them (a recording opened for replay):
+   * the world gets there when a seek first walks over them, checkpointing as it goes. An
+   * event that then fails to apply ends the log there (the seek throws its error).
+   */
+  extend(events: readonly E[]): void {
+    if (!this.keep) throw new Error('this session keeps no history: nothing to extend');
+    for (const e of events) this.events.push(e);
+  }
+
+  /** The world went past `explored` for the first time, having applied `e` (#index). */
+  private reached(e: E, index: number): void {
+    this.explored = this.pos;
+    this.firstApplied?.(e, index);
     if (this.pos >= this.nextCheckpoint) {
       this.checkpoints.push(this.applier.clone(this.world));
       this.checkpointAt.push(this.pos);
       this.nextCheckpoint = this.pos + this.spacing();
     }
-    return index;
+  }
+
+  /** Apply an event no world has applied yet (see extend). */
+  private explore(): void {
+    const index = this.pos, e = this.events[index];
+    try {
+      this.applier.apply(this.world, e);
+    } catch (err) {
+      // the world may hold half of it: rebuild it at `index`, where the log now ends
+      this.events.length = index;
+      const ck = this.checkpointBefore(index);
+      this.world = this.applier.clone(this.checkpoints[ck]);
+      this.pos = this.base = this.checkpointAt[ck];
+      while (this.pos < index) this.applier.apply(this.world, this.events[this.pos++]);
+      throw err;
+    }
+    this.pos++;
+    this.reached(e, index);
   }
 
   /** Move the world to `target` events applied (0..length). */
@@ -130,7 +172,9 @@ export class History<W, E extends EventBase> {
         this.pos = this.base = this.checkpointAt[ck];
       }
     }
-    while (this.pos < target) this.applier.apply(this.world, this.events[this.pos++]);
+    const known = Math.min(target, this.explored);
+    while (this.pos < known) this.applier.apply(this.world, this.events[this.pos++]);
+    while (this.pos < target) this.explore();
     while (this.pos > target) this.applier.revert(this.world, this.events[--this.pos]);
   }
 
@@ -138,6 +182,7 @@ export class History<W, E extends EventBase> {
   truncate(): void {
     if (!this.keep) return;
     this.events.length = this.pos;
+    this.explored = this.pos;
     const keep = this.checkpointBefore(this.pos) + 1;
     this.checkpoints.length = keep;
     this.checkpointAt.length = keep;

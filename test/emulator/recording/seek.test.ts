@@ -108,3 +108,37 @@ test('a clone shares guest pages but never sees the writes of the world it came 
   assert.equal(stateDigest(em.world), stateDigest(w));
   assert.equal(stateDigest(again), before);
 });
+
+test('a lazily opened recording applies each event when a seek first walks over it, and seeks like a replayed one', () => {
+  const sys = new XenSystem({ seed: 5, guests: GUEST_FLAVOURS });
+  const run = live(() => linuxMigration(sys), sys.em);
+  const firsts: number[] = [];
+  const h = replay(decodeRecording(run.bytes), { checkpointEvery: 16, lazy: true, firstApplied: (_e, i) => firsts.push(i) });
+  assert.equal(h.position, 0);
+  assert.equal(h.length, run.digests.length - 1);
+  assert.deepEqual(firsts, []);
+  h.seek(run.from + 50);
+  assert.equal(stateDigest(h.state), run.digests[run.from + 50]);
+  checkSeeks(h, run, 200);
+  h.seek(h.length);
+  // each event once, in order, whatever the seeks did in between
+  assert.deepEqual(firsts, Array.from({ length: h.length }, (_, i) => i));
+});
+
+test('an event of a lazily opened recording that does not apply ends the log there', () => {
+  const events = [
+    { k: 'clock.advance', to: 5 },
+    { k: 'obj.new', id: 'dom1/xbd/768', init: { state: 1 } },
+    { k: 'obj.set', id: 'nope', key: 'x', v: 1 },
+    { k: 'clock.advance', to: 9 },
+  ] as WorldEvent[];
+  const h = replay({ events }, { lazy: true });
+  assert.throws(() => h.seek(4), { message: 'no object "nope"' });
+  assert.equal(h.length, 2);
+  assert.equal(h.position, 2);
+  assert.equal(h.state.clock.now, 5);
+  assert.deepEqual(h.state.objects.objs.get('dom1/xbd/768'), { state: 1 });
+  h.seek(0);
+  h.seek(2);
+  assert.equal(h.state.objects.objs.size, 1);
+});
