@@ -146,3 +146,30 @@ test('a watcher that never reads is dropped once its unread output passes the ca
     w.destroy();
   } finally { await srv.close(); }
 });
+
+test('replies bigger than the output buffer, and replies the kernel cannot take at once, arrive intact', async () => {
+  const { srv } = await server();
+  try {
+    const s = await connect(srv.path);
+    const value = (i: number): string => String.fromCharCode(...Array.from({ length: 4000 }, (_, k) => (i * 7 + k) % 256));
+    const writes: Buffer[] = [];
+    const want: Buffer[] = [];
+    for (let i = 0; i < 8; i++) { writes.push(msg(XS_WRITE, i, `/big/${i}\0${value(i)}`)); want.push(msg(XS_WRITE, i, 'OK\0')); }
+    // 8 x 4016 bytes of replies to one read: more than the 16 KiB buffer
+    for (let i = 0; i < 8; i++) { writes.push(msg(XS_READ, 100 + i, `/big/${i}\0`)); want.push(msg(XS_READ, 100 + i, value(i))); }
+    // a client that stops reading: the kernel keeps part of a batch, later batches go elsewhere
+    s.pause();
+    for (let r = 0; r < 40; r++) {
+      for (let i = 0; i < 8; i++) { writes.push(msg(XS_READ, 1000 + r * 8 + i, `/big/${i}\0`)); want.push(msg(XS_READ, 1000 + r * 8 + i, value(i))); }
+    }
+    const all = Buffer.concat(want);
+    const got = readN(s, all.length);
+    for (let k = 0; k < writes.length; k += 8) { s.write(Buffer.concat(writes.slice(k, k + 8))); await sleep(1); }
+    await sleep(20);
+    s.resume();
+    const b = await got;
+    assert.equal(b.length, all.length);
+    assert.ok(b.equals(all), 'reply bytes differ');
+    s.destroy();
+  } finally { await srv.close(); }
+});
