@@ -73,21 +73,31 @@ function getU64(b: DataView, off: number): number {
   return b.getUint32(off, true) + b.getUint32(off + 4, true) * 0x1_0000_0000;
 }
 
+// Little-endian fields straight on the bytes: requests and responses are coded several
+// times per I/O, and a DataView on a small array first moves its bytes off the heap.
+function put16(b: Uint8Array, o: number, v: number): void { b[o] = v; b[o + 1] = v >>> 8; }
+function put32(b: Uint8Array, o: number, v: number): void { v >>>= 0; b[o] = v; b[o + 1] = v >>> 8; b[o + 2] = v >>> 16; b[o + 3] = v >>> 24; }
+function put64(b: Uint8Array, o: number, v: number): void { put32(b, o, v % 0x1_0000_0000); put32(b, o + 4, Math.floor(v / 0x1_0000_0000)); }
+function get16(b: Uint8Array, o: number): number { return b[o] | (b[o + 1] << 8); }
+function get32(b: Uint8Array, o: number): number { return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0; }
+function get64(b: Uint8Array, o: number): number { return get32(b, o) + get32(b, o + 4) * 0x1_0000_0000; }
+function inBounds(b: Uint8Array, end: number): void { if (end > b.length) throw new RangeError('Offset is outside the bounds of the DataView'); }
+
 /** The request as it sits in a ring slot (`entry` bytes; unused segments zero). */
 export function encodeRequest(L: BlkifLayout, r: BlkifRequest): Uint8Array {
   const out = new Uint8Array(L.entry);
-  const v = new DataView(out.buffer);
-  v.setUint8(0, r.operation);
-  v.setUint8(1, r.nr_segments);
-  v.setUint16(2, r.handle, true);
-  putU64(v, L.offId, r.id);
-  putU64(v, L.offSector, r.sector_number);
-  r.seg.forEach((s, i) => {
-    const o = L.offSeg + 8 * i;
-    v.setUint32(o, s.gref, true);
-    v.setUint8(o + 4, s.first_sect);
-    v.setUint8(o + 5, s.last_sect);
-  });
+  out[0] = r.operation;
+  out[1] = r.nr_segments;
+  put16(out, 2, r.handle);
+  put64(out, L.offId, r.id);
+  put64(out, L.offSector, r.sector_number);
+  for (let i = 0; i < r.seg.length; i++) {
+    const s = r.seg[i], o = L.offSeg + 8 * i;
+    inBounds(out, o + 6);
+    put32(out, o, s.gref);
+    out[o + 4] = s.first_sect;
+    out[o + 5] = s.last_sect;
+  }
   return out;
 }
 
@@ -96,28 +106,29 @@ export function encodeRequest(L: BlkifLayout, r: BlkifRequest): Uint8Array {
  * read: a backend validates the count before trusting it (RING_COPY_REQUEST first).
  */
 export function decodeRequest(L: BlkifLayout, b: Uint8Array): BlkifRequest {
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const nr = v.getUint8(1);
+  inBounds(b, 2);
+  const nr = b[1];
   const seg: BlkifSegment[] = [];
   for (let i = 0; i < Math.min(nr, BLKIF_MAX_SEGMENTS_PER_REQUEST); i++) {
     const o = L.offSeg + 8 * i;
-    seg.push({ gref: v.getUint32(o, true), first_sect: v.getUint8(o + 4), last_sect: v.getUint8(o + 5) });
+    inBounds(b, o + 6);
+    seg.push({ gref: get32(b, o), first_sect: b[o + 4], last_sect: b[o + 5] });
   }
-  return { operation: v.getUint8(0), nr_segments: nr, handle: v.getUint16(2, true), id: getU64(v, L.offId), sector_number: getU64(v, L.offSector), seg };
+  inBounds(b, L.offSector + 8);
+  return { operation: b[0], nr_segments: nr, handle: get16(b, 2), id: get64(b, L.offId), sector_number: get64(b, L.offSector), seg };
 }
 
 export function encodeResponse(L: BlkifLayout, r: BlkifResponse): Uint8Array {
   const out = new Uint8Array(L.rsp);
-  const v = new DataView(out.buffer);
-  putU64(v, 0, r.id);
-  v.setUint8(L.rspOffOp, r.operation);
-  v.setInt16(L.rspOffStatus, r.status, true);
+  put64(out, 0, r.id);
+  out[L.rspOffOp] = r.operation;
+  put16(out, L.rspOffStatus, r.status);
   return out;
 }
 
 export function decodeResponse(L: BlkifLayout, b: Uint8Array): BlkifResponse {
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  return { id: getU64(v, 0), operation: v.getUint8(L.rspOffOp), status: v.getInt16(L.rspOffStatus, true) };
+  inBounds(b, L.rspOffStatus + 2);
+  return { id: get64(b, 0), operation: b[L.rspOffOp], status: (get16(b, L.rspOffStatus) << 16) >> 16 };
 }
 
 /** Bytes a segment transfers: (last - first + 1) sectors. */
