@@ -52,7 +52,7 @@ export class Interpreter {
       for (const dev of devices) {
         const name = dev.text;
         let now = false;
-        try { now = this.cond.deviceConnected(dev); } catch { now = false; }
+        try { now = this.cond.connectedIfBooted(dev); } catch { now = false; }
         if (now && !wasConnected.get(name)) {
           if (connectedOnce.has(name)) this.track.reconnects.set(name, (this.track.reconnects.get(name) ?? 0) + 1);
           connectedOnce.add(name);
@@ -73,12 +73,14 @@ export class Interpreter {
       if (NEVER_BLOCKS.has(s.kind)) {
         // the same events as call() below, without generators: a 10,000-line run of
         // expects then costs what the statements do, not three delegations per line
-        em.emit({ k: 'frame.push', fn: text, locals: {}, line: s.line });
+        // (`a` given up front, where emit() would add it: the event is one object, not two)
+        const a = em.sched.current;
+        em.emit({ k: 'frame.push', fn: text, locals: {}, line: s.line, a });
         try {
-          em.emit({ k: 'frame.step', step: `line ${s.line}` });
+          em.emit({ k: 'frame.step', step: `line ${s.line}`, a });
           stop = this.execNow(s);
         } finally {
-          em.emit({ k: 'frame.pop' });
+          em.emit({ k: 'frame.pop', a });
         }
         if (stop) break;
         continue;

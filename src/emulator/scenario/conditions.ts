@@ -61,7 +61,8 @@ function readOp<O extends string>(c: Cursor, allowed: readonly O[]): O | null {
     return null;
   }
   c.next();
-  const op = allowed.find((o) => o === (t.text === '=' ? '==' : t.text));
+  const i = (allowed as readonly string[]).indexOf(t.text === '=' ? '==' : t.text);
+  const op = i < 0 ? undefined : allowed[i];
   // `=` is a likely slip for `==`: report it and read on as if it were.
   if (t.text === '=') c.sink.error(t.span, '`=` is not a comparison', '==');
   else if (op === undefined) c.sink.error(t.span, `expected a comparison (${listWords(allowed)}), got \`${t.text}\``);
@@ -114,6 +115,7 @@ function readXenstoreCondition(c: Cursor, t: Token): Condition | null {
 }
 
 const STATE_NAMES = XENBUS_STATES.map((s) => s.name);
+const STATE_BY_NAME: ReadonlyMap<string, number> = new Map(XENBUS_STATES.map((s) => [s.name, s.value]));
 const STATE_EXPECTED = `expected ${STATE_NAMES.join(', ')} or a number 0..8`;
 
 /** A XenbusState: a name (Connected or XenbusStateConnected) or its number 0..8. */
@@ -124,8 +126,8 @@ function readState(c: Cursor): { state: number; span: Span } | null {
     return null;
   }
   const text = t.text.startsWith('XenbusState') ? t.text.slice('XenbusState'.length) : t.text;
-  const byName = XENBUS_STATES.find((s) => s.name === text);
-  if (byName !== undefined) return { state: byName.value, span: t.span };
+  const byName = STATE_BY_NAME.get(text);
+  if (byName !== undefined) return { state: byName, span: t.span };
   if (/^\d+$/.test(t.text)) {
     const n = Number(t.text);
     if (n <= 8) return { state: n, span: t.span };

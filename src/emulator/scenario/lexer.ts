@@ -37,6 +37,10 @@ function isSpaceCode(c: number): boolean {
   return c === 32 || c === 9 || c === 12 || c === 11 || c === 0xa0 || c === 0xfeff;
 }
 
+/** ASCII characters that may end a word: spaces, `"` and operator characters (`!` only before `=`). */
+const WORD_STOP = new Uint8Array(128);
+for (const ch of ' \t\f\v"=<>!') WORD_STOP[ch.charCodeAt(0)] = 1;
+
 /** Length of the operator starting at `i`, 0 if none: == != <= >= < > = (the longest one). */
 function operatorAt(text: string, i: number): number {
   const c = text.charCodeAt(i);
@@ -74,7 +78,8 @@ export function lexLine(text: string, line: number, sink: DiagnosticSink): Lexed
       } else {
         for (i++; i < n; i++) {
           const d = text.charCodeAt(i);
-          if (isSpaceCode(d) || d === 34 || operatorAt(text, i) > 0) break;
+          // most characters of a word are plain ASCII: one table look-up each
+          if (d < 128 ? WORD_STOP[d] === 1 && (d !== 33 || text.charCodeAt(i + 1) === 61) : isSpaceCode(d)) break;
         }
       }
       const t = text.slice(start, i);

@@ -67,7 +67,7 @@ export function parseLine(lexed: LexedLine, sink: DiagnosticSink): Statement | n
   const c = new Cursor(tokens, start + 1, sink);
   const stmt = PARSERS[keyword]({ c, sink, kw, base });
   // After an error inside the statement, leftovers are noise: report them only otherwise.
-  if (stmt !== null) c.finish(`the ${keyword} statement`);
+  if (stmt !== null && !c.atEnd()) c.finish(`the ${keyword} statement`);
   return stmt ?? { kind: 'invalid', ...base };
 }
 
