@@ -1,7 +1,7 @@
-// Test harness: the real adapter over stdio. The adapter is bundled once per test process
-// with esbuild (the same options as scripts/build.mjs) into a temporary directory, then
-// DebugClient spawns `node adapter.js`.
-import { build } from 'esbuild';
+// Test harness: the real adapter over stdio. The adapter and the emulator bundle it loads
+// are bundled once per test process with esbuild (the same options as scripts/build.mjs)
+// into a temporary directory, then DebugClient spawns `node adapter.js`.
+import { type BuildOptions, build } from 'esbuild';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,7 +18,9 @@ export function adapterPath(): Promise<string> {
   bundled ??= (async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xen-dap-test-'));
     const out = path.join(dir, 'adapter.js');
-    await build({ absWorkingDir: ROOT, entryPoints: ['src/debugadapter/main.ts'], outfile: out, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+    const opts: BuildOptions = { absWorkingDir: ROOT, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['vscode'], logLevel: 'error' };
+    await build({ ...opts, entryPoints: ['src/debugadapter/main.ts'], outfile: out });
+    await build({ ...opts, entryPoints: ['src/extension/emulator.ts'], outfile: path.join(dir, 'extension-emulator.js') });
     return out;
   })();
   return bundled;
