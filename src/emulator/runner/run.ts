@@ -36,6 +36,8 @@ export interface RunOutcome {
 export interface RunOptions {
   seed?: number;
   checkpointEvery?: number;
+  /** keep no event log (a long-running server built from the scenario) */
+  noHistory?: boolean;
   /** scheduler steps after the last statement before giving up on quiescence */
   settleSteps?: number;
 }
@@ -52,7 +54,7 @@ export function prepareRun(source: string, file: string, opts: RunOptions = {}):
   if (topo.unsupported.length > 0) {
     return topo.unsupported.map((u) => ({ file, line: u.line, col: u.col, endLine: u.line, endCol: u.col + 1, severity: 'error' as const, message: u.message }));
   }
-  const sys = new XenSystem({ seed: opts.seed ?? 0, checkpointEvery: opts.checkpointEvery, guests: GUEST_FLAVOURS, dom0Flavour: topo.blkback });
+  const sys = new XenSystem({ seed: opts.seed ?? 0, checkpointEvery: opts.checkpointEvery, noHistory: opts.noHistory, guests: GUEST_FLAVOURS, dom0Flavour: topo.blkback });
   const lines = source.split(/\r\n|\r|\n/);
   const interp = new Interpreter(sys, topo, parse.statements, lines);
   const actor = sys.em.spawn('scenario', 'scenario', 0, () => interp.main());
@@ -86,6 +88,11 @@ export function runScenario(source: string, file: string, opts: RunOptions = {})
   if (Array.isArray(run)) {
     return { file, seed: opts.seed ?? 0, ok: false, diagnostics: run, failures: [], violations: [], unexpected: [], events: 0, virtualTimeNs: 0 };
   }
+  return runPrepared(run, opts);
+}
+
+/** Run a prepared scenario to its end and judge it; the system stays there, live. */
+export function runPrepared(run: PreparedRun, opts: RunOptions = {}): RunOutcome {
   const em = run.sys.em;
   // the scenario's statements, then whatever the system still has to do
   em.run({ stop: () => run.interp.done, maxSteps: 50_000_000 });

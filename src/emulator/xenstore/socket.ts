@@ -18,6 +18,12 @@ export interface SocketServerOptions {
   onViolation?(reason: string): void;
   /** unread output after which a connection is dropped (default 8 MiB) */
   outputCap?: number;
+  /**
+   * Called after the requests of one read are processed, before their replies go out:
+   * a server over a whole system lets its drivers react there (a watch fires, a backend
+   * writes), so that what they write reaches the client in the same batch.
+   */
+  afterRequests?(): void;
 }
 
 export interface SocketServer {
@@ -105,6 +111,7 @@ class SocketConn {
     this.reading = true;
     try {
       this.parse(chunk, end);
+      this.opts.afterRequests?.();
     } finally {
       this.reading = false;
     }
