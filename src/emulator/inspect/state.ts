@@ -36,7 +36,8 @@ export function position(rec: Recording, at: string | undefined): number {
 export function worldAt(rec: Recording, index: number): World {
   // replay() keeps undo info in the events it applies: give it copies
   const events = rec.events.slice(0, index + 1).map((e) => ({ ...e }) as WorldEvent);
-  return replay({ events }).state;
+  // one look at one event: checkpoints would only cost clones
+  return replay({ events }, { checkpointEvery: Number.MAX_SAFE_INTEGER }).state;
 }
 
 /** Events index-n .. index+n, the one at `index` marked, as `run --trace` prints them. */
