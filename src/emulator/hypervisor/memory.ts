@@ -95,8 +95,12 @@ function putU32(p: Uint8Array, off: number, v: number): void {
 // otherwise the overwritten bytes. mem.w32 keeps the old value, or -1 for a new page.
 type Undo = Uint8Array | null;
 
-/** The page to write `len` bytes at `off` into, with the undo info stored in `e.u`. */
-function beginWrite(hv: HvState, e: { dom: number; pfn: number; off: number; u?: unknown }, len: number): Uint8Array {
+/**
+ * The page to write `len` bytes at `e.off` into, with the undo info stored in `e.u` (any
+ * event writing guest memory: a whole-page write then costs no copy of the old page);
+ * `undoWrite` reverts it. The caller must write every byte of the range.
+ */
+export function beginWrite(hv: HvState, e: { dom: number; pfn: number; off: number; u?: unknown }, len: number): Uint8Array {
   checkRange(e.off, len);
   const d = domain(hv, e.dom);
   if (e.pfn < 0 || e.pfn >= d.nrPages) throw new RangeError(`dom${e.dom}: pfn ${e.pfn} outside 0..${d.nrPages - 1}`);
@@ -122,7 +126,8 @@ function putOwned(mem: Map<number, Uint8Array>, pfn: number, p: Uint8Array): voi
   own.add(pfn);
 }
 
-function undoWrite(hv: HvState, e: { dom: number; pfn: number; off: number; u?: unknown }): void {
+/** Revert what `beginWrite` prepared (the event's `u`). */
+export function undoWrite(hv: HvState, e: { dom: number; pfn: number; off: number; u?: unknown }): void {
   const old = e.u as Undo;
   const mem = domain(hv, e.dom).mem;
   if (old === null) mem.delete(e.pfn);
