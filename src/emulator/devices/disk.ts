@@ -2,8 +2,7 @@
 // between a disk and guest pages by reference to both (no bytes in the event), so a
 // recording of a block-heavy run stays small and replay re-derives every byte.
 import type { EventBase, HandlerTable } from '../core/event';
-import { readBytes } from '../hypervisor/memory';
-import { page } from '../hypervisor/memory';
+import { beginWrite, readBytes, undoWrite } from '../hypervisor/memory';
 import type { HvState } from '../hypervisor/state';
 import { SECTOR_SIZE } from '../blkif/blkif';
 
@@ -66,21 +65,16 @@ export const diskHandlers: HandlerTable<W, DiskEvent> = {
     apply(w, e) {
       const d = disk(w, e.id);
       checkExtent(d, e.sector, e.len);
-      const created = !w.hv.domains.get(e.dom)?.mem.has(e.pfn);
-      const p = page(w.hv, e.dom, e.pfn);
-      e.u = created ? null : p.slice(e.off, e.off + e.len);
-      // straight from the sectors into the page (unwritten ones read as zeros)
+      // the copy-on-write path keeps the undo info (a whole-page read copies no old page);
+      // then straight from the sectors into the page, unwritten ones reading as zeros
+      const p = beginWrite(w.hv, e, e.len);
       for (let i = 0; i < e.len / SECTOR_SIZE; i++) {
         const s = d.data.get(e.sector + i);
         const at = e.off + i * SECTOR_SIZE;
         if (s !== undefined) p.set(s, at); else p.fill(0, at, at + SECTOR_SIZE);
       }
     },
-    revert(w, e) {
-      const old = e.u as Uint8Array | null;
-      if (old === null) w.hv.domains.get(e.dom)?.mem.delete(e.pfn);
-      else page(w.hv, e.dom, e.pfn).set(old, e.off);
-    },
+    revert(w, e) { undoWrite(w.hv, e); },
   },
 };
 
