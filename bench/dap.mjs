@@ -23,7 +23,8 @@ const LAST = lines.length;
 
 const heavy = path.join(dir, 'million.xens');
 const hl = [...HEAD];
-const ios = quick ? 200 : 2500;
+// ~1M events of history (issue 5's figure): 5000 writes of 4 requests, each waited for
+const ios = quick ? 200 : 5000;
 for (let i = 0; i < ios; i++) hl.push(`write xvda sector ${(i * 8) % 1_000_000} count 8 pattern stamp repeat 4`, 'wait until xvda inflight == 0 timeout 1s');
 fs.writeFileSync(heavy, `${hl.join('\n')}\n`);
 
