@@ -90,14 +90,23 @@ export class Timeline {
     codes[i] = c;
   }
 
-  /** `s.pred`, skipping without reading them the events of kinds it cannot accept. */
-  private scanPred(s: Search): Pred {
+  /**
+   * The first event in [from, to) (or (to, from] going back) that `s` accepts, or -1,
+   * without moving the world. With an event-kind filter the loop runs over the kind codes
+   * and opens only the candidates; otherwise History.find asks the predicate about each.
+   */
+  private scan(s: Search, from: number, to: number): number {
     const codes = this.codes;
-    if (s.kinds === null || s.kinds === undefined || codes === null) return s.pred;
+    if (s.kinds === null || s.kinds === undefined || codes === null) return this.hist.find(from, to, s.pred);
     const want = new Uint8Array(256);
     for (const k of s.kinds) { const c = this.codeOf.get(k); if (c !== undefined) want[c] = 1; }
-    const pred = s.pred;
-    return (e, i) => want[codes[i]] === 1 && pred(e, i);
+    const h = this.hist, pred = s.pred;
+    if (to >= from) {
+      for (let i = from, end = Math.min(to, h.length); i < end; i++) if (want[codes[i]] === 1 && pred(h.event(i), i)) return i;
+    } else {
+      for (let i = Math.min(from, h.length - 1); i > to; i--) if (want[codes[i]] === 1 && pred(h.event(i), i)) return i;
+    }
+    return -1;
   }
 
   get position(): number { return this.hist.position; }
@@ -133,11 +142,10 @@ export class Timeline {
     const h = this.hist;
     if (!s.needsWorld) {
       // scan the recorded events without moving the world; move once, to the hit
-      const pred = this.scanPred(s);
       let from = s.cursor ?? h.position;
       while (from < h.length) {
         const to = Math.min(h.length, from + CHUNK);
-        const at = h.find(from, to, pred);
+        const at = this.scan(s, from, to);
         if (at >= 0) { s.cursor = undefined; h.seek(at + 1); return { kind: 'hit', at }; }
         from = to;
         s.cursor = from;
@@ -186,11 +194,10 @@ export class Timeline {
     const h = this.hist;
     if (!s.needsWorld) {
       // events before the current one: position - 2 down to 0, scanned without moving
-      const pred = this.scanPred(s);
       let from = s.cursor ?? h.position - 2;
       while (from >= 0) {
         const to = Math.max(-1, from - CHUNK);
-        const at = h.find(from, to, pred);
+        const at = this.scan(s, from, to);
         if (at >= 0) { s.cursor = undefined; h.seek(at + 1); return { kind: 'hit', at }; }
         from = to;
         s.cursor = from;
