@@ -233,15 +233,21 @@ export class Workbench {
   async stackFrames(): Promise<StackFrameRow[]> {
     // with several threads, the one that stopped may be shown collapsed: expand it
     const frames = this.page.locator('.debug-call-stack .stack-frame');
-    if ((await frames.count()) === 0) {
+    // the view re-renders as the stop's requests come back: a row found a moment ago may
+    // be detached by the time we scroll to it, so look again rather than fail
+    for (let attempt = 1; (await frames.count()) === 0 && attempt <= 4; attempt++) {
       const stopped = this.page
         .locator('.debug-call-stack .monaco-list-row[aria-expanded="false"]')
         .filter({ has: this.page.locator('.state.label', { hasText: /\S/ }) })
         .filter({ hasNot: this.page.locator('.state.label', { hasText: /^\s*(paused|running)\s*$/i }) })
         .first();
-      if ((await stopped.count()) > 0) {
-        await stopped.scrollIntoViewIfNeeded();
+      if ((await stopped.count()) === 0) break;
+      try {
+        await stopped.scrollIntoViewIfNeeded({ timeout: 5_000 });
         await stopped.locator('.monaco-tl-twistie').click({ timeout: 5_000 });
+      } catch (e) {
+        if (attempt === 4) throw e;
+        await this.page.waitForTimeout(250);
       }
     }
     // frames an adapter marks as deemphasized are folded into "Show N More"
