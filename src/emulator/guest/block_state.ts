@@ -45,6 +45,11 @@ export interface BlockState {
 
 export interface BioTally { inflight: number; completed: number; errors: number; replayed: number; lost: number }
 
+/** The tally of a device with no bios. */
+function noBios(): BioTally {
+  return { inflight: 0, completed: 0, errors: 0, replayed: 0, lost: 0 };
+}
+
 export function createBlockState(): BlockState {
   return { bios: new Map(), nextBio: 1, expect: new Map(), byPage: new Map(), tally: new Map(), open: new Set() };
 }
@@ -75,7 +80,7 @@ function pageKey(kern: string, pfn: number): string {
 function count(st: BlockState, b: Bio, sign: 1 | -1): void {
   const key = devKey(b.kern, b.dev);
   let t = st.tally.get(key);
-  if (t === undefined) st.tally.set(key, (t = { inflight: 0, completed: 0, errors: 0, replayed: 0, lost: 0 }));
+  if (t === undefined) st.tally.set(key, (t = noBios()));
   const done = b.state === 'done';
   if (done) { t.completed += sign; if (b.status !== 0) t.errors += sign; } else t.inflight += sign;
   if (b.acrossSuspend) {
@@ -87,10 +92,9 @@ function count(st: BlockState, b: Bio, sign: 1 | -1): void {
   if (sign < 0 && t.inflight === 0 && t.completed === 0 && t.replayed === 0 && t.lost === 0) st.tally.delete(key);
 }
 
-
 /** A device's counters (all zero before its first bio). */
 export function bioTally(st: BlockState, kern: string, dev: string): BioTally {
-  return st.tally.get(devKey(kern, dev)) ?? { inflight: 0, completed: 0, errors: 0, replayed: 0, lost: 0 };
+  return st.tally.get(devKey(kern, dev)) ?? noBios();
 }
 
 function indexPages(st: BlockState, b: Pick<Bio, 'kern' | 'pfns' | 'n'>, add: boolean): void {
