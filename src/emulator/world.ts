@@ -66,8 +66,8 @@ export const worldApplier: Applier<World, WorldEvent> = {
 /**
  * A checkpoint copy of the world: every slice deep-copied except what is never changed in
  * place, which the copy shares: xenstore nodes (immutable values, a change replaces the
- * node), disk sectors (a write replaces the sector's array) and guest pages (copy-on-write,
- * hypervisor/memory.ts). Sharing them keeps checkpoints of a big store, disk or guest
+ * node), disk sectors (a write replaces the sector's array), guest OS bios (a blk.* event
+ * replaces the bio, guest/block_state.ts) and guest pages (copy-on-write, hypervisor/memory.ts). Sharing them keeps checkpoints of a big store, disk or guest
  * cheap; whoever changes those handlers must keep that promise.
  */
 export function cloneWorld(w: World): World {
@@ -83,7 +83,7 @@ export function cloneWorld(w: World): World {
     objects: copy(w.objects),
     lists: copy(w.lists),
     disks: { disks: mapValues(disks.disks, (d) => ({ ...d, data: new Map(d.data) })) },
-    blk: copy(w.blk),
+    blk: { ...copy({ ...w.blk, bios: null }), bios: new Map(w.blk.bios) },
     checks: copy(w.checks),
     xs: { ...copy({ ...xs, nodes: null }), nodes: new Map(xs.nodes) },
   };

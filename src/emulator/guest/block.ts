@@ -61,9 +61,9 @@ export function pending_bios(k: Kernel, dev: string): number {
  * once; a successful read returns the data the guest last wrote to those sectors.
  */
 export function bio_endio(k: Kernel, n: number, status: number): void {
-  const b = bio(k, n);
   const cause = k.em.history.length; // the completion event about to be appended
   k.emit({ k: 'blk.complete', n, status });
+  const b = bio(k, n); // the completed bio: the event replaced it
   if (b.completions > 1) {
     k.em.defer({ k: 'violation', cls: 'request-completed-twice', msg: `${k.name}: ${b.dev} ${b.op} bio #${n} (sector ${b.sector}, ${b.nsect} sectors) completed ${b.completions} times`, cause, data: { bio: n } });
     return;

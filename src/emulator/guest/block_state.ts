@@ -1,6 +1,10 @@
 // The guest OS block layer's state, as the invariants need it: every OS request ("bio")
 // with its buffer pages, and per device the pattern each sector should hold after the
 // writes the guest saw complete. Plain data, changed by blk.* events.
+//
+// A Bio is never changed in place: a handler replaces it with a changed copy (fresh()).
+// A checkpoint of the world then shares the bios instead of copying every one ever
+// submitted (world.ts cloneWorld). Do not hold a Bio across an emit: look it up again.
 import type { EventBase, HandlerTable } from '../core/event';
 
 export type BioOp = 'read' | 'write';
@@ -121,6 +125,13 @@ function bio(w: W, n: number): Bio {
   return b;
 }
 
+/** Bio `n` replaced by a copy the caller may change (checkpoints share the old one). */
+function fresh(w: W, n: number): Bio {
+  const b = { ...bio(w, n) };
+  w.blk.bios.set(n, b);
+  return b;
+}
+
 export const blockHandlers: HandlerTable<W, BlockEvent> = {
   'blk.submit': {
     apply(w, e) {
@@ -137,12 +148,12 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
     revert(w, e) { count(w.blk, bio(w, e.bio.n), -1); indexPages(w.blk, e.bio, false); w.blk.bios.delete(e.bio.n); w.blk.nextBio = e.bio.n; },
   },
   'blk.state': {
-    apply(w, e) { const b = bio(w, e.n); count(w.blk, b, -1); e.u = b.state; b.state = e.state; count(w.blk, b, 1); },
-    revert(w, e) { const b = bio(w, e.n); count(w.blk, b, -1); b.state = e.u as BioState; count(w.blk, b, 1); },
+    apply(w, e) { const b = fresh(w, e.n); count(w.blk, b, -1); e.u = b.state; b.state = e.state; count(w.blk, b, 1); },
+    revert(w, e) { const b = fresh(w, e.n); count(w.blk, b, -1); b.state = e.u as BioState; count(w.blk, b, 1); },
   },
   'blk.complete': {
     apply(w, e) {
-      const b = bio(w, e.n);
+      const b = fresh(w, e.n);
       count(w.blk, b, -1);
       let expect: (number | undefined)[] | null = null;
       let created = false;
@@ -162,7 +173,7 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
       count(w.blk, b, 1);
     },
     revert(w, e) {
-      const b = bio(w, e.n);
+      const b = fresh(w, e.n);
       const u = e.u as { state: BioState; status: number; expect: (number | undefined)[] | null; created: boolean };
       count(w.blk, b, -1);
       b.state = u.state; b.status = u.status; b.completions--;
@@ -180,8 +191,9 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
     apply(w, e) {
       const marked: number[] = [];
       for (const n of [...w.blk.open].sort((x, y) => x - y)) {
-        const b = bio(w, n);
-        if (b.kern === e.kern && b.state === 'issued' && !b.acrossSuspend) {
+        const old = bio(w, n);
+        if (old.kern === e.kern && old.state === 'issued' && !old.acrossSuspend) {
+          const b = fresh(w, n);
           count(w.blk, b, -1);
           b.acrossSuspend = true; b.execAtSuspend = b.executions;
           count(w.blk, b, 1);
@@ -192,7 +204,7 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
     },
     revert(w, e) {
       for (const n of e.u as number[]) {
-        const b = bio(w, n);
+        const b = fresh(w, n);
         count(w.blk, b, -1);
         b.acrossSuspend = false; b.execAtSuspend = 0;
         count(w.blk, b, 1);
@@ -200,8 +212,8 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
     },
   },
   'blk.exec': {
-    apply(w, e) { const b = bio(w, e.n); count(w.blk, b, -1); b.executions++; count(w.blk, b, 1); },
-    revert(w, e) { const b = bio(w, e.n); count(w.blk, b, -1); b.executions--; count(w.blk, b, 1); },
+    apply(w, e) { const b = fresh(w, e.n); count(w.blk, b, -1); b.executions++; count(w.blk, b, 1); },
+    revert(w, e) { const b = fresh(w, e.n); count(w.blk, b, -1); b.executions--; count(w.blk, b, 1); },
   },
 };
 

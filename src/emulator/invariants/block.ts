@@ -34,6 +34,7 @@ export function checkExecution(em: Emulator, x: Execution): void {
     if (s.dom !== dom) { dom = s.dom; kern = kernelOfDom(em, dom); }
     const b = kern === undefined ? undefined : bioForPage(em.world.blk, kern, s.pfn);
     if (b !== undefined) {
+      // b is the bio before blk.exec replaced it: the fields read below are not changed by it
       if (!seen.includes(b.n)) { seen.push(b.n); em.emit({ k: 'blk.exec', n: b.n }); }
       const k = b.pfns.indexOf(s.pfn) * 8 + s.off / SECTOR_SIZE;
       const want = b.sector + k;
