@@ -2,7 +2,7 @@
 // subtree removed. Outside a transaction they change the global tree; with `c`/`t` they
 // change that transaction's private copies (C xenstored keeps those in its TDB under
 // "<generation>/<path>"). Each apply records what it replaced, so revert is exact.
-import type { EventBase, HandlerTable } from '../core/event';
+import type { EventBase, EventHandler, HandlerTable } from '../core/event';
 import type { XsPerm } from './perms';
 import { basename, childPath, getParent } from './path';
 import { type XenstoreState, type XsAccess, type XsNode, NO_GENERATION, makeNode, tx } from './state';
@@ -100,66 +100,58 @@ function with_(n: XsNode, patch: { v?: string; perms?: readonly XsPerm[]; ch?: r
   return { v: patch.v ?? n.v, perms: patch.perms ?? n.perms, ch: n.ch, chlen: n.chlen, gen };
 }
 
+/**
+ * The handler of an event that changes the tree through an Editor: its undo is the
+ * Editor's log and the generation counter before the change.
+ */
+function edits<E extends StoreEvent>(edit: (ed: Editor, e: E) => void): EventHandler<W, E> {
+  return {
+    apply(w, e) {
+      const ed = new Editor(w.xs, e);
+      const gen0 = w.xs.gen;
+      edit(ed, e);
+      e.u = { gen: gen0, log: ed.log };
+    },
+    revert(w, e) { revertLog(w.xs, e); },
+  };
+}
+
 export const storeHandlers: HandlerTable<W, StoreEvent> = {
-  'xs.write': {
-    apply(w, e) {
-      const ed = new Editor(w.xs, e);
-      const gen0 = w.xs.gen;
-      const n = must(ed.get(e.path), e.path);
-      ed.put(e.path, with_(n, { v: e.v }, ed.nextGen()), 2);
-      e.u = { gen: gen0, log: ed.log };
-    },
-    revert(w, e) { revertLog(w.xs, e); },
-  },
-  'xs.mknod': {
-    apply(w, e) {
-      const ed = new Editor(w.xs, e);
-      const gen0 = w.xs.gen;
-      if (ed.get(e.path) !== null) throw new Error(`xenstored: ${e.path} exists`);
-      const parentPath = getParent(e.path);
-      const parent = must(ed.get(parentPath), parentPath);
-      ed.put(e.path, makeNode(e.v, e.perms, [], ed.nextGen()), e.fire === true ? 2 : 0);
-      ed.put(parentPath, with_(parent, { ch: [...parent.ch, basename(e.path)] }, ed.nextGen()));
-      e.u = { gen: gen0, log: ed.log };
-    },
-    revert(w, e) { revertLog(w.xs, e); },
-  },
-  'xs.perms': {
-    apply(w, e) {
-      const ed = new Editor(w.xs, e);
-      const gen0 = w.xs.gen;
-      const n = must(ed.get(e.path), e.path);
-      ed.put(e.path, with_(n, { perms: e.perms }, ed.nextGen()), 2);
-      e.u = { gen: gen0, log: ed.log };
-    },
-    revert(w, e) { revertLog(w.xs, e); },
-  },
-  'xs.rm': {
-    apply(w, e) {
-      const ed = new Editor(w.xs, e);
-      const gen0 = w.xs.gen;
-      if (e.path === '/') throw new Error('xenstored: cannot remove /');
-      must(ed.get(e.path), e.path);
-      // preorder, as C's walk reads them; the root's watch event covers its ancestors
-      const order: string[] = [];
-      const walk = (p: string): void => {
-        order.push(p);
-        const n = ed.get(p);
-        if (n !== null) for (const c of n.ch) walk(childPath(p, c));
-      };
-      walk(e.path);
-      for (const p of order) {
-        ed.nextGen();
-        ed.put(p, null, p === e.path ? 2 : 1);
-      }
-      const parentPath = getParent(e.path);
-      const parent = must(ed.get(parentPath), parentPath);
-      const name = basename(e.path);
-      ed.put(parentPath, with_(parent, { ch: parent.ch.filter((c) => c !== name) }, ed.nextGen()));
-      e.u = { gen: gen0, log: ed.log };
-    },
-    revert(w, e) { revertLog(w.xs, e); },
-  },
+  'xs.write': edits((ed, e) => {
+    const n = must(ed.get(e.path), e.path);
+    ed.put(e.path, with_(n, { v: e.v }, ed.nextGen()), 2);
+  }),
+  'xs.mknod': edits((ed, e) => {
+    if (ed.get(e.path) !== null) throw new Error(`xenstored: ${e.path} exists`);
+    const parentPath = getParent(e.path);
+    const parent = must(ed.get(parentPath), parentPath);
+    ed.put(e.path, makeNode(e.v, e.perms, [], ed.nextGen()), e.fire === true ? 2 : 0);
+    ed.put(parentPath, with_(parent, { ch: [...parent.ch, basename(e.path)] }, ed.nextGen()));
+  }),
+  'xs.perms': edits((ed, e) => {
+    const n = must(ed.get(e.path), e.path);
+    ed.put(e.path, with_(n, { perms: e.perms }, ed.nextGen()), 2);
+  }),
+  'xs.rm': edits((ed, e) => {
+    if (e.path === '/') throw new Error('xenstored: cannot remove /');
+    must(ed.get(e.path), e.path);
+    // preorder, as C's walk reads them; the root's watch event covers its ancestors
+    const order: string[] = [];
+    const walk = (p: string): void => {
+      order.push(p);
+      const n = ed.get(p);
+      if (n !== null) for (const c of n.ch) walk(childPath(p, c));
+    };
+    walk(e.path);
+    for (const p of order) {
+      ed.nextGen();
+      ed.put(p, null, p === e.path ? 2 : 1);
+    }
+    const parentPath = getParent(e.path);
+    const parent = must(ed.get(parentPath), parentPath);
+    const name = basename(e.path);
+    ed.put(parentPath, with_(parent, { ch: parent.ch.filter((c) => c !== name) }, ed.nextGen()));
+  }),
 };
 
 /** The paths below `path` (itself excluded) in the order C xenstored deletes them: children first. */
