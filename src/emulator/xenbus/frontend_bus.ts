@@ -7,6 +7,7 @@ import type { Kernel } from '../guest/kernel';
 import { otherendChanged } from './backend_bus';
 import type { XenbusDevice } from './client';
 import { type XenbusDriver, devObj } from './driver';
+import { devicesWithDriver, forEachDeviceNode, otherendToken } from './frontend_devices';
 import { XenbusState, parseState } from './states';
 import { type Gen, type XsClient, isErr } from './xs';
 
@@ -19,18 +20,7 @@ export class FrontendBus {
 
   /** xenbus_probe_devices("device") */
   *probe(): Gen<void> {
-    yield* call(this.k, 'xenbus_probe_devices', { type: 'device' }, () => this.probeAll());
-  }
-
-  private *probeAll(): Gen<void> {
-    const types = yield* this.xs.directory('device');
-    if (isErr(types)) return;
-    for (const type of types) {
-      if (!this.drivers.has(type)) continue;
-      const ids = yield* this.xs.directory(`device/${type}`);
-      if (isErr(ids)) continue;
-      for (const id of ids) yield* this.probeNode(type, id);
-    }
+    yield* call(this.k, 'xenbus_probe_devices', { type: 'device' }, () => forEachDeviceNode(this.xs, this.drivers, (type, id) => this.probeNode(type, id)));
   }
 
   /** xenbus_probe_node: only a device still Initialising is probed */
@@ -51,16 +41,7 @@ export class FrontendBus {
   }
 
   /** Every frontend device of this kernel, by object path. */
-  devices(): { dev: string; drv: XenbusDriver }[] {
-    const out: { dev: string; drv: XenbusDriver }[] = [];
-    const prefix = `${this.k.name}/xenbus/`;
-    for (const [id, o] of this.k.world.objects.objs) {
-      if (!id.startsWith(prefix) || id.split('/').length !== 4) continue;
-      const drv = this.drivers.get((o as XenbusDevice).devicetype);
-      if (drv !== undefined) out.push({ dev: id.slice(this.k.name.length + 1), drv });
-    }
-    return out;
-  }
+  devices(): { dev: string; drv: XenbusDriver }[] { return devicesWithDriver(this.k, this.drivers); }
 
   /** xenbus_dev_suspend for every device (PM freeze) */
   *suspendAll(): Gen<number> {
@@ -87,7 +68,7 @@ export class FrontendBus {
   }
 }
 
-export const otherendToken = (nodename: string): string => `otherend:${nodename}`;
+export { otherendToken };
 
 /** watch_otherend: watch <otherend>/state; its initial event delivers the current state */
 export function* watch_otherend(k: Kernel, xs: XsClient, drv: XenbusDriver, dev: string): Gen<void> {

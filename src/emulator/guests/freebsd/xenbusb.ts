@@ -8,11 +8,10 @@ import { call } from '../../core/call';
 import type { Kernel } from '../../guest/kernel';
 import type { XenbusDevice } from '../../xenbus/client';
 import { type XenbusDriver, devObj } from '../../xenbus/driver';
+import { devicesWithDriver, forEachDeviceNode, otherendToken } from '../../xenbus/frontend_devices';
 import { XenbusState, parseState } from '../../xenbus/states';
 import { type Gen, type XsClient, isErr } from '../../xenbus/xs';
 import { xenbus_set_state } from './xenbus';
-
-const otherendToken = (nodename: string): string => `otherend:${nodename}`;
 
 export class XenbusbFront {
   private readonly drivers = new Map<string, XenbusDriver>();
@@ -27,7 +26,7 @@ export class XenbusbFront {
   }
 
   private *attachAll(): Gen<void> {
-    yield* call(this.k, 'xenbusb_enumerate_bus', {}, () => this.enumerate());
+    yield* call(this.k, 'xenbusb_enumerate_bus', {}, () => forEachDeviceNode(this.xs, this.drivers, (type, id) => this.xenbusb_add_device(type, id)));
     yield* call(this.k, 'xenbusb_probe_children', {}, () => this.probeChildren());
   }
 
@@ -42,17 +41,6 @@ export class XenbusbFront {
         ivars.set('attached', true);
         yield* watch_otherend(k, xs, drv, dev);
       });
-    }
-  }
-
-  private *enumerate(): Gen<void> {
-    const types = yield* this.xs.directory('device');
-    if (isErr(types)) return;
-    for (const type of types) {
-      if (!this.drivers.has(type)) continue;
-      const ids = yield* this.xs.directory(`device/${type}`);
-      if (isErr(ids)) continue;
-      for (const id of ids) yield* this.xenbusb_add_device(type, id);
     }
   }
 
@@ -75,16 +63,7 @@ export class XenbusbFront {
   }
 
   /** The children with a driver, by object path. */
-  devices(): { dev: string; drv: XenbusDriver }[] {
-    const out: { dev: string; drv: XenbusDriver }[] = [];
-    const prefix = `${this.k.name}/xenbus/`;
-    for (const [id, o] of this.k.world.objects.objs) {
-      if (!id.startsWith(prefix) || id.split('/').length !== 4) continue;
-      const drv = this.drivers.get((o as XenbusDevice).devicetype);
-      if (drv !== undefined) out.push({ dev: id.slice(this.k.name.length + 1), drv });
-    }
-    return out;
-  }
+  devices(): { dev: string; drv: XenbusDriver }[] { return devicesWithDriver(this.k, this.drivers); }
 
   /** bus_generic_suspend: DEVICE_SUSPEND of every child; the first refusal aborts */
   *suspend(): Gen<number> {

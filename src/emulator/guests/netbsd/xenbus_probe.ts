@@ -11,6 +11,7 @@ import { call } from '../../core/call';
 import type { Kernel } from '../../guest/kernel';
 import type { XenbusDevice } from '../../xenbus/client';
 import { devObj } from '../../xenbus/driver';
+import { devicesWithDriver, otherendToken } from '../../xenbus/frontend_devices';
 import { XenbusState, parseState } from '../../xenbus/states';
 import { type Gen, type XsClient, isErr } from '../../xenbus/xs';
 import { xenbus_dev_fatal, xenbus_switch_state } from './xenbus_client';
@@ -25,8 +26,6 @@ export interface NetBSDXenbusDriver {
   /** *_xenbus_detach, when the backend closed */
   detach?(k: Kernel, xs: XsClient, dev: string): Gen<void>;
 }
-
-export const otherendToken = (nodename: string): string => `otherend:${nodename}`;
 
 /**
  * A watch callback of a kernel that is not running (its domain is suspended, or gone while
@@ -46,16 +45,7 @@ export class NetBSDXenbus {
   register(d: NetBSDXenbusDriver): void { this.drivers.set(d.type, d); }
 
   /** The attached frontends in attach order (xenbus_device_list, as world objects). */
-  devices(): { dev: string; drv: NetBSDXenbusDriver }[] {
-    const out: { dev: string; drv: NetBSDXenbusDriver }[] = [];
-    const prefix = `${this.k.name}/xenbus/`;
-    for (const [id, o] of this.k.world.objects.objs) {
-      if (!id.startsWith(prefix) || id.split('/').length !== 4) continue;
-      const drv = this.drivers.get((o as XenbusDevice).devicetype);
-      if (drv !== undefined) out.push({ dev: id.slice(this.k.name.length + 1), drv });
-    }
-    return out;
-  }
+  devices(): { dev: string; drv: NetBSDXenbusDriver }[] { return devicesWithDriver(this.k, this.drivers); }
 
   /** xenbus_probe: enumerate the frontends, then watch device/ for new ones */
   *xenbus_probe(): Gen<void> {
