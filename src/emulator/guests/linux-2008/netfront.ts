@@ -23,15 +23,15 @@ import { PAGE_SIZE } from '../../hypervisor/constants';
 import { evtchn_close } from '../../hypervisor/event_channel';
 import { NETIF_RX_ENTRY, NET_RX_RING_SIZE, NET_TX_RING_SIZE, encodeRxRequest } from '../../netif/netif';
 import { FRONT_RING_INIT, SHARED_RING_INIT, ringWrite, slotOffset } from '../../ring/ring';
-import { xenbus_alloc_evtchn, xenbus_dev_fatal, xenbus_grant_ring, xenbus_switch_state, xenbus_transaction } from '../../xenbus/client';
+import { xenbus_dev_fatal, xenbus_grant_ring, xenbus_switch_state, xenbus_transaction } from '../../xenbus/client';
 import type { XenbusDriver } from '../../xenbus/driver';
 import { XenbusState } from '../../xenbus/states';
 import { type Gen, type XsClient, isErr } from '../../xenbus/xs';
 import { netdevOf, parseMac, register_netdev } from '../linux/netdev';
-import type { NetfrontParams } from '../linux/netfront';
+import { type NetfrontParams, bindOneChannel, createQueue } from '../linux/netfront';
 import { xennet_alloc_rx_buffers } from '../linux/netfront_rx';
 import {
-  INVALID_GRANT_REF, netInfoOf, netQueueOf, netifCountersOf, notify_remote_via_irq, rxBufOf, txFreeList, xbdevOf,
+  INVALID_GRANT_REF, netInfoOf, netQueueOf, netifCountersOf, notify_remote_via_irq, rxBufOf, xbdevOf,
 } from '../linux/netfront_state';
 import { dev_queue_xmit, xennet_release_tx_bufs, xennet_tx_buf_gc } from '../linux/netfront_tx';
 
@@ -62,15 +62,8 @@ function* netfront_probe(k: Kernel, _xs: XsClient, dev: string, params: Netfront
         handle, netdev: `eth${handle}`, mac: '', registered: true, attached: true, carrier: false, broken: false, bounce: false,
         can_sg: false, num_queues: 1, next_skb: 0,
       });
-      netQueueOf(k, dev).create({
-        id: 0, name: `eth${handle}`, tx_ring_ref: INVALID_GRANT_REF, rx_ring_ref: INVALID_GRANT_REF, tx_pfn: 0, rx_pfn: 0,
-        tx_nr_ents: 0, rx_nr_ents: 0, tx_req_prod_pvt: 0, tx_rsp_cons: 0, rx_req_prod_pvt: 0, rx_rsp_cons: 0,
-        tx_evtchn: 0, rx_evtchn: 0, tx_irq: 0, rx_irq: 0, rx_rsp_unconsumed: 0, tx_stopped: false,
-      });
-      // "Initialise tx_skbs as a free chain containing every entry": 0 first
-      const ids: number[] = [];
-      for (let i = NET_TX_RING_SIZE - 1; i >= 0; i--) ids.push(i);
-      txFreeList(k, dev).create(ids);
+      // the rings' state, and "Initialise tx_skbs as a free chain containing every entry": 0 first
+      createQueue(k, dev, `eth${handle}`);
       if (!netifCountersOf(k, handle).exists) netifCountersOf(k, handle).create({ sent: 0, received: 0 });
     });
     register_netdev(k, `eth${handle}`, '', params.inet?.[String(handle)] ?? '');
@@ -149,12 +142,7 @@ function* setup_netfront(k: Kernel, xs: XsClient, dev: string): Gen<number> {
     }
     q.set('rx_rsp_unconsumed', 0);
     q.set('tx_stopped', false);
-    const port = yield* xenbus_alloc_evtchn(k, dev);
-    if (port <= 0) return port;
-    const irq = k.bind_irq({ port, type: 'evtchn', virq: 0, cpu: 0, handler: 'xennet_interrupt', arg: dev });
-    q.set('tx_evtchn', port); q.set('rx_evtchn', port);
-    q.set('tx_irq', irq); q.set('rx_irq', irq);
-    return 0;
+    return yield* bindOneChannel(k, dev); // xenbus_alloc_evtchn, bind_evtchn_to_irqhandler
   });
 }
 

@@ -220,16 +220,24 @@ export const NETFRONT_KEYS: readonly [string, string][] = [
 function xennet_create_queues(k: Kernel, dev: string, n: number): void {
   const info = netInfoOf(k, dev);
   callSync(k, 'xennet_create_queues', { num_queues: n }, () => {
-    netQueueOf(k, dev).create({
-      id: 0, name: `vif${info.get('handle')}-q0`, tx_ring_ref: INVALID_GRANT_REF, rx_ring_ref: INVALID_GRANT_REF, tx_pfn: 0, rx_pfn: 0,
-      tx_nr_ents: 0, rx_nr_ents: 0, tx_req_prod_pvt: 0, tx_rsp_cons: 0, rx_req_prod_pvt: 0, rx_rsp_cons: 0,
-      tx_evtchn: 0, rx_evtchn: 0, tx_irq: 0, rx_irq: 0, rx_rsp_unconsumed: 0, tx_stopped: false,
-    });
-    const ids: number[] = [];
-    for (let i = NET_TX_RING_SIZE - 1; i >= 0; i--) ids.push(i);
-    txFreeList(k, dev).create(ids);
+    createQueue(k, dev, `vif${info.get('handle')}-q0`);
     info.set('num_queues', n);
   });
+}
+
+/**
+ * A queue with no ring or channel yet, and its tx id free chain with every id, 0 on top
+ * (xennet_init_queue here; 2.6.27's xennet_create_dev, whose one netfront_info held both).
+ */
+export function createQueue(k: Kernel, dev: string, name: string): void {
+  netQueueOf(k, dev).create({
+    id: 0, name, tx_ring_ref: INVALID_GRANT_REF, rx_ring_ref: INVALID_GRANT_REF, tx_pfn: 0, rx_pfn: 0,
+    tx_nr_ents: 0, rx_nr_ents: 0, tx_req_prod_pvt: 0, tx_rsp_cons: 0, rx_req_prod_pvt: 0, rx_rsp_cons: 0,
+    tx_evtchn: 0, rx_evtchn: 0, tx_irq: 0, rx_irq: 0, rx_rsp_unconsumed: 0, tx_stopped: false,
+  });
+  const ids: number[] = [];
+  for (let i = NET_TX_RING_SIZE - 1; i >= 0; i--) ids.push(i);
+  txFreeList(k, dev).create(ids);
 }
 
 function xennet_destroy_queues(k: Kernel, dev: string): void {
@@ -270,14 +278,22 @@ function* setup_netfront(k: Kernel, dev: string, split: boolean): Gen<number> {
       }
       for (const p of [txp, rxp]) if (p > 0) evtchn_close(k, k.domid, p);
     }
-    // setup_netfront_single
-    const port = yield* xenbus_alloc_evtchn(k, dev);
-    if (port <= 0) return port;
-    const irq = k.bind_irq({ port, type: 'evtchn', virq: 0, cpu: 0, handler: 'xennet_interrupt', arg: dev });
-    q.set('tx_evtchn', port); q.set('rx_evtchn', port);
-    q.set('tx_irq', irq); q.set('rx_irq', irq);
-    return 0;
+    return yield* bindOneChannel(k, dev); // setup_netfront_single
   });
+}
+
+/**
+ * One channel for both rings, bound to xennet_interrupt: 0, or the allocation's error
+ * (setup_netfront_single here; 2.6.27's setup_netfront did the same inline).
+ */
+export function* bindOneChannel(k: Kernel, dev: string): Gen<number> {
+  const q = netQueueOf(k, dev);
+  const port = yield* xenbus_alloc_evtchn(k, dev);
+  if (port <= 0) return port;
+  const irq = k.bind_irq({ port, type: 'evtchn', virq: 0, cpu: 0, handler: 'xennet_interrupt', arg: dev });
+  q.set('tx_evtchn', port); q.set('rx_evtchn', port);
+  q.set('tx_irq', irq); q.set('rx_irq', irq);
+  return 0;
 }
 
 // ---- resume, disconnect ------------------------------------------------------------
