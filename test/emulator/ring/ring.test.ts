@@ -9,6 +9,14 @@ import { BLKIF_X86_32, BLKIF_X86_64, decodeRequest, decodeResponse, encodeReques
 import { readBytes } from '../../../src/emulator/hypervisor/memory';
 import { twoGuests } from '../hypervisor/helpers';
 
+/** A 32-slot ring on dom1's page 20, just initialised, and both ends' private indices. */
+function ring32() {
+  const em = twoGuests();
+  const m: SringMem = { dom: 1, pfns: [20] };
+  SHARED_RING_INIT(em, m);
+  return { em, m, f: FRONT_RING_INIT(32), b: BACK_RING_INIT(32) };
+}
+
 test('RING_SIZE matches the table of §6.2', () => {
   assert.deepEqual([1, 2, 4, 8, 16].map((p) => RING_SIZE(112, p)), [32, 64, 128, 256, 512]);
   assert.deepEqual([1, 2, 4, 8, 16].map((p) => RING_SIZE(108, p)), [32, 64, 128, 256, 512]);
@@ -28,11 +36,7 @@ test('SHARED_RING_INIT writes indices 0, events 1 and zero padding, byte for byt
 });
 
 test('push-and-check-notify: the worked example of §6.3', () => {
-  const em = twoGuests();
-  const m: SringMem = { dom: 1, pfns: [20] };
-  SHARED_RING_INIT(em, m);
-  const f = FRONT_RING_INIT(32);
-  const b = BACK_RING_INIT(32);
+  const { em, m, f, b } = ring32();
   // backend consumed up to 10 and re-armed req_event = 11
   f.req_prod_pvt = 10; RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(em, m, f);
   b.req_cons = 10; b.rsp_prod_pvt = 10; f.rsp_cons = 10;
@@ -47,11 +51,7 @@ test('push-and-check-notify: the worked example of §6.3', () => {
 });
 
 test('index arithmetic wraps modulo 2^32', () => {
-  const em = twoGuests();
-  const m: SringMem = { dom: 1, pfns: [20] };
-  SHARED_RING_INIT(em, m);
-  const f = FRONT_RING_INIT(32);
-  const b = BACK_RING_INIT(32);
+  const { em, m, f, b } = ring32();
   const start = 0xfffffffe;
   f.req_prod_pvt = start; f.rsp_cons = start; b.req_cons = start; b.rsp_prod_pvt = start;
   RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(em, m, f);

@@ -10,7 +10,7 @@ import { waitFor } from '../../../src/emulator/core/scheduler';
 import { evtchn_alloc_unbound } from '../../../src/emulator/hypervisor/event_channel';
 import { gnttab_grant_foreign_access_ref } from '../../../src/emulator/hypervisor/grant_table';
 import { readU32 } from '../../../src/emulator/hypervisor/memory';
-import { XsClient, isErr } from '../../../src/emulator/xenbus/xs';
+import { type Gen, XsClient, type XsErr, isErr } from '../../../src/emulator/xenbus/xs';
 import { LocalTransport } from '../../../src/emulator/xenstore/local';
 import { DOM_EXC_KEY, spawnXenstored } from '../../../src/emulator/xenstore/ring';
 import { RING_REQ_CONS, RING_REQ_PROD, RING_RSP_CONS, RING_RSP_PROD } from '../../../src/emulator/xenstore/ring_layout';
@@ -41,23 +41,43 @@ function run(em: Emulator, ...bodies: [string, number, () => Thread][]): void {
   assert.equal(r.reason, 'idle');
 }
 
+/** The toolstack's XS_INTRODUCE of dom5: its store page's mfn and the store port. */
+function* introduce(em: Emulator, tool: XsClient, port: number): Gen<string | XsErr> {
+  const mfn = p2m(em.hv.domains.get(5)!, STORE_PFN);
+  return yield* tool.talk(XS_INTRODUCE, 0, `5\0${mfn}\0${port}\0`);
+}
+
+/** The guest's home directory, owned by the guest. */
+function* makeHome(tool: XsClient): Gen<void> {
+  yield* tool.mkdir('/local/domain/5');
+  yield* tool.setPerms('/local/domain/5', ['n5']);
+}
+
+/** The toolstack is done: the guest may connect. */
+function letGuestIn(em: Emulator): void {
+  ready.add(em);
+  em.signal('introduced');
+}
+
+/** The guest, once let in: xb_init_comms on its store page, and a client over the ring. */
+function* guestClient(em: Emulator, port: number): Gen<XsClient> {
+  while (!ready.has(em)) yield waitFor('introduced');
+  xb_init_comms(em, 5, STORE_PFN, port);
+  return new XsClient(new RingTransport(em, 5), 'dom5');
+}
+
 test('a guest reads, writes, lists and watches over its ring; replies match by req_id', () => {
   const { em, tool, port } = world();
   const log: string[] = [];
   run(em,
     ['toolstack', 0, function* (): Thread {
-      const mfn = p2m(em.hv.domains.get(5)!, STORE_PFN);
-      assert.equal(yield* tool.talk(XS_INTRODUCE, 0, `5\0${mfn}\0${port}\0`), 'OK\0');
-      yield* tool.mkdir('/local/domain/5');
-      yield* tool.setPerms('/local/domain/5', ['n5']);
+      assert.equal(yield* introduce(em, tool, port), 'OK\0');
+      yield* makeHome(tool);
       yield* tool.write('/local/domain/5/name', 'guest');
-      ready.add(em);
-      em.signal('introduced');
+      letGuestIn(em);
     }],
     ['guest', 5, function* (): Thread {
-      while (!ready.has(em)) yield waitFor('introduced');
-      xb_init_comms(em, 5, STORE_PFN, port);
-      const xs = new XsClient(new RingTransport(em, 5), 'dom5');
+      const xs = yield* guestClient(em, port);
       em.spawn('xenwatch', 'guest', 5, () => xs.xenwatch_thread());
       log.push(`read ${yield* xs.read('name')}`);
       assert.equal(yield* xs.watch('data', 'tok1', (p, t) => { log.push(`event ${p} ${t}`); }), undefined);
@@ -86,20 +106,15 @@ test('ring indices are free-running u32: traffic across 2^32 works', () => {
   const got: string[] = [];
   run(em,
     ['toolstack', 0, function* (): Thread {
-      const mfn = p2m(em.hv.domains.get(5)!, STORE_PFN);
-      yield* tool.talk(XS_INTRODUCE, 0, `5\0${mfn}\0${port}\0`);
+      yield* introduce(em, tool, port);
       // INTRODUCE zeroed the indices; move them near the wrap as a long-running guest would have
       for (const off of [RING_REQ_CONS, RING_REQ_PROD]) em.emit({ k: 'mem.w32', dom: 5, pfn: STORE_PFN, off, v: 0xfffffe00 });
       for (const off of [RING_RSP_CONS, RING_RSP_PROD]) em.emit({ k: 'mem.w32', dom: 5, pfn: STORE_PFN, off, v: 0xffffff10 });
-      yield* tool.mkdir('/local/domain/5');
-      yield* tool.setPerms('/local/domain/5', ['n5']);
-      ready.add(em);
-      em.signal('introduced');
+      yield* makeHome(tool);
+      letGuestIn(em);
     }],
     ['guest', 5, function* (): Thread {
-      while (!ready.has(em)) yield waitFor('introduced');
-      xb_init_comms(em, 5, STORE_PFN, port);
-      const xs = new XsClient(new RingTransport(em, 5), 'dom5');
+      const xs = yield* guestClient(em, port);
       for (let i = 0; i < 4; i++) {
         yield* xs.write(`k${i}`, String(i).repeat(1500));
         got.push(((yield* xs.read(`k${i}`)) as string).slice(0, 3));
@@ -117,9 +132,8 @@ test('@introduceDomain fires for a new domain; RELEASE fires @releaseDomain and 
     em.spawn('xenwatch0', 'toolstack', 0, () => tool.xenwatch_thread());
     yield* tool.watch('@introduceDomain', 'intro', (p) => { events.push(p); });
     yield* tool.watch('@releaseDomain', 'rel', (p) => { events.push(p); });
-    const mfn = p2m(em.hv.domains.get(5)!, STORE_PFN);
-    assert.equal(yield* tool.talk(XS_INTRODUCE, 0, `5\0${mfn}\0${port}\0`), 'OK\0');
-    assert.equal(yield* tool.talk(XS_INTRODUCE, 0, `5\0${mfn}\0${port}\0`), 'OK\0');
+    assert.equal(yield* introduce(em, tool, port), 'OK\0');
+    assert.equal(yield* introduce(em, tool, port), 'OK\0');
     assert.equal(yield* tool.talk(XS_RELEASE, 0, '5\0'), 'OK\0');
   }]);
   assert.deepEqual(events, ['@introduceDomain', '@releaseDomain', '@introduceDomain', '@releaseDomain']);
@@ -131,17 +145,12 @@ test('stepping back over ring traffic restores the page, the connection and the 
   const { em, tool, port } = world(11);
   run(em,
     ['toolstack', 0, function* (): Thread {
-      const mfn = p2m(em.hv.domains.get(5)!, STORE_PFN);
-      yield* tool.talk(XS_INTRODUCE, 0, `5\0${mfn}\0${port}\0`);
-      yield* tool.mkdir('/local/domain/5');
-      yield* tool.setPerms('/local/domain/5', ['n5']);
-      ready.add(em);
-      em.signal('introduced');
+      yield* introduce(em, tool, port);
+      yield* makeHome(tool);
+      letGuestIn(em);
     }],
     ['guest', 5, function* (): Thread {
-      while (!ready.has(em)) yield waitFor('introduced');
-      xb_init_comms(em, 5, STORE_PFN, port);
-      const xs = new XsClient(new RingTransport(em, 5), 'dom5');
+      const xs = yield* guestClient(em, port);
       yield* xs.write('a', '1');
       yield* xs.write('b', '2');
     }]);
@@ -161,8 +170,7 @@ test('a guest that shuts down fires @releaseDomain once (RESUME re-arms it); a d
   run(em, ['toolstack', 0, function* (): Thread {
     em.spawn('xenwatch0', 'toolstack', 0, () => tool.xenwatch_thread());
     yield* tool.watch('@releaseDomain', 'rel', (p) => { events.push(p); });
-    const mfn = p2m(em.hv.domains.get(5)!, STORE_PFN);
-    yield* tool.talk(XS_INTRODUCE, 0, `5\0${mfn}\0${port}\0`);
+    yield* introduce(em, tool, port);
     yield* tool.write('/local/domain/5/owned', '');
     yield* tool.setPerms('/local/domain/5/owned', ['n5']);
     em.emit({ k: 'dom.state', domid: 5, state: 'shutdown', reason: 2 });
