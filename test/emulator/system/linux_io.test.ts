@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { XenSystem } from '../../../src/emulator/system/system';
 import { GUEST_FLAVOURS } from '../../../src/emulator/guests/index';
 import type { DomainConfig } from '../../../src/emulator/toolstack/layout';
+import { holdTwoWrites } from './held_writes';
 
 const XVDA = 51712;
 
@@ -50,11 +51,7 @@ test('linux: a read of a sector written with other data is caught as data-mismat
 test('linux: migration with writes held in flight replays them; data intact, no violation', () => {
   const sys = boot('linux', { 'feature-max-indirect-segments': 32 });
   const before = sys.domidOf('guest');
-  sys.hold('guest', XVDA, true);
-  sys.io('guest', XVDA, 'write', 8192, 128, 0x5151515);
-  sys.io('guest', XVDA, 'write', 16384, 8, 0x6161616);
-  sys.settle();
-  assert.deepEqual(bios(sys).map((b) => b.state), ['issued', 'issued']);
+  holdTwoWrites(sys, 'guest', 128);
   const indirect = sys.em.history.events.filter((e) => e.k === 'frame.push' && e.fn === 'blkif_queue_rw_req');
   assert.deepEqual(indirect.map((e) => e.k === 'frame.push' && e.locals.pages), [16, 1], 'one indirect request of 16 segments');
   // the new host's backend has no indirect descriptors: the 16-page bio must be re-split

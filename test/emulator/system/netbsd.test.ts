@@ -8,6 +8,7 @@ import { xengnt_free_refs } from '../../../src/emulator/guests/netbsd/xengnt';
 import { SHUTDOWN } from '../../../src/emulator/hypervisor/constants';
 import { XS_RM } from '../../../src/emulator/xenstore/wire';
 import type { WorldEvent } from '../../../src/emulator/world';
+import { holdTwoWrites } from './held_writes';
 
 const XVDA = 51712;
 const DEV = 'xenbus/vbd/51712';
@@ -36,6 +37,15 @@ const pushAt = (sys: XenSystem, fn: string, from = 0) => sys.em.history.events.f
 function writes(sys: XenSystem, n: number, base = 1000): void {
   for (let i = 0; i < n; i++) sys.io('nb', XVDA, 'write', base + i * 16, 16, 0x100 + i);
   sys.settle();
+}
+
+/** The guest with the broken ring initialisation, `n` writes done, migrated; the run must end. */
+function migrateAfterWrites(n: number) {
+  const sys = boot('netbsd');
+  writes(sys, n);
+  sys.saveRestore('nb', { migrate: true });
+  assert.equal(sys.em.run({ maxSteps: 1_000_000 }).reason, 'idle', 'bounded: nothing spins');
+  return { sys, v: violations(sys) };
 }
 
 test('netbsd: xbd attaches through xbd_xenbus_resume, goes Initialised at once and Connected with the backend; I/O works', () => {
@@ -82,11 +92,7 @@ test('netbsd: the suspend request is acknowledged by removing control/shutdown, 
 });
 
 test('netbsd (ring initialisation broken): the new backend parses the old connection\'s slots as requests, reports them and goes on', () => {
-  const sys = boot('netbsd');
-  writes(sys, 3);
-  sys.saveRestore('nb', { migrate: true });
-  assert.equal(sys.em.run({ maxSteps: 1_000_000 }).reason, 'idle', 'bounded: nothing spins');
-  const v = violations(sys);
+  const { sys, v } = migrateAfterWrites(3);
   assert.deepEqual(v.map((x) => x.cls), ['backend-invalid-request', 'backend-invalid-request', 'backend-invalid-request']);
   assert.match(v[0].msg, /unknown operation 31/, 'a stale response slot read as a request: its id byte is the operation');
   // the stale indices carry on, so the next request lands where the backend looks next
@@ -96,11 +102,7 @@ test('netbsd (ring initialisation broken): the new backend parses the old connec
 });
 
 test('netbsd (ring initialisation broken): with more requests than the ring holds before the suspend, the backend sees a ring ahead of it and halts', () => {
-  const sys = boot('netbsd');
-  writes(sys, 40);
-  sys.saveRestore('nb', { migrate: true });
-  assert.equal(sys.em.run({ maxSteps: 1_000_000 }).reason, 'idle', 'bounded: nothing spins');
-  const v = violations(sys);
+  const { sys, v } = migrateAfterWrites(40);
   assert.deepEqual(v.map((x) => x.cls), ['ring-index-out-of-range']);
   assert.match(v[0].msg, /Frontend provided bogus ring requests \(40 - 0 = 40\)\. Halting ring processing/);
   const ring = sys.em.world.objects.objs.get(`dom0/xenbus/vbd/${sys.domidOf('nb')}/${XVDA}/ring0`);
@@ -129,11 +131,7 @@ test('netbsd-fixed: save and restore (same domid, then a migration) with no viol
 test('netbsd: xbd_xenbus_suspend drains: in-flight requests complete on the old backend (polled every 0.5 s), none is replayed', () => {
   const sys = boot('netbsd-fixed');
   const old = sys.domidOf('nb');
-  sys.hold('nb', XVDA, true);
-  sys.io('nb', XVDA, 'write', 8192, 64, 0x5151515);
-  sys.io('nb', XVDA, 'write', 16384, 8, 0x6161616);
-  sys.settle();
-  assert.deepEqual(bios(sys).map((b) => b.state), ['issued', 'issued']);
+  holdTwoWrites(sys, 'nb', 64);
   const mark = sys.em.history.length;
   sys.saveRestore('nb', { migrate: true });
   // let the drain poll a few times, then let the old backend answer

@@ -6,6 +6,7 @@ import { NetBSD2006Guest } from '../../../src/emulator/guests/netbsd-2006/kernel
 import { REC_RING_NIL } from '../../../src/emulator/guests/netbsd-2006/xbd_rec_ring';
 import { xbd_response_handler } from '../../../src/emulator/guests/netbsd-2006/xbd';
 import type { WorldEvent } from '../../../src/emulator/world';
+import { holdTwoWrites } from './held_writes';
 
 const XVDA = 51712;
 const DEV = 'xenbus/vbd/51712';
@@ -29,11 +30,7 @@ const obj = (sys: XenSystem, id: string) => sys.em.world.objects.objs.get(`nb/${
 
 /** Two writes held in flight by the backend (one of 16 pages: two ring requests), then a migration. */
 function migrateWithWritesInFlight(sys: XenSystem): number {
-  sys.hold('nb', XVDA, true);
-  sys.io('nb', XVDA, 'write', 8192, 128, 0x5151515);
-  sys.io('nb', XVDA, 'write', 16384, 8, 0x6161616);
-  sys.settle();
-  assert.deepEqual(bios(sys).map((b) => b.state), ['issued', 'issued']);
+  holdTwoWrites(sys, 'nb', 128);
   const mark = sys.em.history.length;
   sys.saveRestore('nb', { migrate: true });
   sys.settle();
