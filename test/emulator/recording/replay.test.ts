@@ -14,6 +14,7 @@ import { MemorySink, RecordingWriter, createRecording } from '../../../src/emula
 import { XenSystem } from '../../../src/emulator/system/system';
 import type { World, WorldEvent } from '../../../src/emulator/world';
 import { blockWorkload } from './block_workload';
+import { XVDA, bootLinuxWithDisk, writeMigrateRead } from './linux_guest';
 
 /** Hand-written actors emitting most kinds of event, with nested values and raw bytes. */
 function zoo(em: Emulator): void {
@@ -126,21 +127,11 @@ test('replay of a recording has the live state at every event (hand-written acto
 });
 
 test('replay of a real Linux guest run (xenstore, handshake, block I/O, migration) matches at every event', () => {
-  const XVDA = 51712;
   const sys = new XenSystem({ seed: 5, guests: GUEST_FLAVOURS });
   const live = recordLive(() => {
-    sys.create({
-      name: 'guest', flavour: 'linux', pages: 256, vcpus: 1,
-      devices: [{ kind: 'vbd', devid: XVDA, vdev: 'xvda', backendDom: 0, sectors: 65536, mode: 'w', backend: 'linux', limits: {} }],
-    });
-    sys.settle();
-    sys.hold('guest', XVDA, true);
-    sys.io('guest', XVDA, 'write', 8192, 16, 0x5151515);
-    sys.io('guest', XVDA, 'write', 100, 8, 0x6161616);
-    sys.settle();
-    sys.saveRestore('guest', { migrate: true });
-    sys.settle();
-    sys.io('guest', XVDA, 'read', 8192, 16);
+    bootLinuxWithDisk(sys);
+    sys.hold('guest', XVDA, true); // the writes are in flight across the migration
+    writeMigrateRead(sys);
     sys.settle();
   }, sys.em);
   assert.deepEqual(sys.em.world.checks.violations, []);

@@ -13,6 +13,7 @@ import { XenSystem } from '../../../src/emulator/system/system';
 import { cloneWorld } from '../../../src/emulator/world';
 import type { WorldEvent } from '../../../src/emulator/world';
 import { blockWorkload } from './block_workload';
+import { XVDA, bootLinuxWithDisk, writeMigrateRead } from './linux_guest';
 
 /** digests[i] = the live world after i events (from `from` on: what came before was not watched), and the run's recording */
 function live(body: (em: Emulator) => void, em: Emulator): { digests: string[]; from: number; bytes: Uint8Array } {
@@ -29,18 +30,8 @@ function live(body: (em: Emulator) => void, em: Emulator): { digests: string[]; 
 }
 
 function linuxMigration(sys: XenSystem): void {
-  const XVDA = 51712;
-  sys.create({
-    name: 'guest', flavour: 'linux', pages: 256, vcpus: 1,
-    devices: [{ kind: 'vbd', devid: XVDA, vdev: 'xvda', backendDom: 0, sectors: 65536, mode: 'w', backend: 'linux', limits: {} }],
-  });
-  sys.settle();
-  sys.io('guest', XVDA, 'write', 8192, 16, 0x5151515);
-  sys.io('guest', XVDA, 'write', 100, 8, 0x6161616);
-  sys.settle();
-  sys.saveRestore('guest', { migrate: true });
-  sys.settle();
-  sys.io('guest', XVDA, 'read', 8192, 16);
+  bootLinuxWithDisk(sys);
+  writeMigrateRead(sys);
   sys.io('guest', XVDA, 'write', 8200, 8, 0x7171717);
   sys.settle();
 }
