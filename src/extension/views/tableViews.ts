@@ -46,26 +46,30 @@ abstract class BodyTreeProvider<B> extends XenTreeProvider<RowElement> {
   protected abstract children(body: B, parent: RowElement): RowElement[];
 }
 
-export class GrantsTreeProvider extends BodyTreeProvider<GrantsBody> {
-  protected readonly request = XEN_REQUESTS.grants;
-  protected readonly viewName = 'grants';
-  protected roots(b: GrantsBody): RowElement[] {
-    return grantDomainItems(b).map((spec, i) => ({ spec, key: b.domains[i].domid }));
+/** A view of one row per domain (keyed by domid), each domain's own rows below it. */
+abstract class PerDomainTreeProvider<B extends { domains: readonly { domid: number }[] }> extends BodyTreeProvider<B> {
+  protected abstract domainItems(b: B): ItemSpec[];
+  protected abstract itemsOf(b: B, domid: number): ItemSpec[];
+  protected roots(b: B): RowElement[] {
+    return this.domainItems(b).map((spec, i) => ({ spec, key: b.domains[i].domid }));
   }
-  protected children(b: GrantsBody, p: RowElement): RowElement[] {
-    return p.key === undefined ? [] : grantItemsOf(b, p.key).map((spec) => ({ spec }));
+  protected children(b: B, p: RowElement): RowElement[] {
+    return p.key === undefined ? [] : this.itemsOf(b, p.key).map((spec) => ({ spec }));
   }
 }
 
-export class EventChannelsTreeProvider extends BodyTreeProvider<EventChannelsBody> {
+export class GrantsTreeProvider extends PerDomainTreeProvider<GrantsBody> {
+  protected readonly request = XEN_REQUESTS.grants;
+  protected readonly viewName = 'grants';
+  protected domainItems(b: GrantsBody): ItemSpec[] { return grantDomainItems(b); }
+  protected itemsOf(b: GrantsBody, domid: number): ItemSpec[] { return grantItemsOf(b, domid); }
+}
+
+export class EventChannelsTreeProvider extends PerDomainTreeProvider<EventChannelsBody> {
   protected readonly request = XEN_REQUESTS.eventChannels;
   protected readonly viewName = 'evtchn';
-  protected roots(b: EventChannelsBody): RowElement[] {
-    return channelDomainItems(b).map((spec, i) => ({ spec, key: b.domains[i].domid }));
-  }
-  protected children(b: EventChannelsBody, p: RowElement): RowElement[] {
-    return p.key === undefined ? [] : portItemsOf(b, p.key).map((spec) => ({ spec }));
-  }
+  protected domainItems(b: EventChannelsBody): ItemSpec[] { return channelDomainItems(b); }
+  protected itemsOf(b: EventChannelsBody, domid: number): ItemSpec[] { return portItemsOf(b, domid); }
 }
 
 export class DevicesTreeProvider extends BodyTreeProvider<DevicesBody> {
