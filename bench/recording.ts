@@ -159,7 +159,7 @@ if (!SKIP_REPLAY) {
     for (let r = 0; r < 5; r++) t.push(timed(() => cloneWorld({ ...createWorld(), [k]: w[k] })).cpu);
     return `${k} ${median(t).toFixed(1)}`;
   });
-  console.log(`[replay] one clone of the final world (${w.blk.bios.size} bios, ${[...w.disks.disks.values()].reduce((s, d) => s + d.data.size, 0)} disk sectors): ${ms(median(clones))} cpu; by slice (ms): ${slices.join(', ')}`);
+  console.log(`[replay] one clone of the final world (${w.blk.bios.length} bios, ${[...w.disks.disks.values()].reduce((s, d) => s + d.data.size, 0)} disk sectors): ${ms(median(clones))} cpu; by slice (ms): ${slices.join(', ')}`);
   const back = timed(() => noCk.v.seek(noCk.v.length - 8192));
   const fwd = timed(() => noCk.v.seek(noCk.v.length));
   console.log(`[replay] 8192 events at the end: revert ${ms(back.wall)}, re-apply ${ms(fwd.wall)}`);

@@ -83,7 +83,7 @@ export function cloneWorld(w: World): World {
     objects: copy(w.objects),
     lists: copy(w.lists),
     disks: { disks: mapValues(disks.disks, (d) => ({ ...d, data: new Map(d.data) })) },
-    blk: { ...copy({ ...w.blk, bios: null }), bios: new Map(w.blk.bios) },
+    blk: { ...copy({ ...w.blk, bios: null }), bios: w.blk.bios.slice() },
     checks: copy(w.checks),
     xs: { ...copy({ ...xs, nodes: null }), nodes: new Map(xs.nodes) },
   };
@@ -137,5 +137,6 @@ export function worldSize(w: World): number {
   let n = 0;
   // pages are shared, not copied: one map entry each
   for (const d of w.hv.domains.values()) n += d.mem.size + d.grant.entries.length;
-  return n + w.xs.nodes.size + w.objects.objs.size + w.blk.bios.size + w.actors.actors.length;
+  // bios are shared too, and an array slot costs a small part of a map entry
+  return n + w.xs.nodes.size + w.objects.objs.size + (w.blk.bios.length >> 4) + w.actors.actors.length;
 }

@@ -5,7 +5,7 @@
 import { fillPattern, readBytes } from '../hypervisor/memory';
 import { SECTOR_SIZE, SECTORS_PER_PAGE } from '../blkif/blkif';
 import type { Kernel } from './kernel';
-import { type Bio, type BioOp, devKey } from './block_state';
+import { type Bio, type BioOp, bioAt, devKey } from './block_state';
 
 export const bioQueue = (dev: string): string => `queue/${dev}`;
 
@@ -30,7 +30,7 @@ export function submit_bio(k: Kernel, dev: string, op: BioOp, sector: number, ns
 }
 
 export function bio(k: Kernel, n: number): Bio {
-  const b = k.world.blk.bios.get(n);
+  const b = bioAt(k.world.blk, n);
   if (b === undefined) throw new Error(`no bio #${n}`);
   return b;
 }

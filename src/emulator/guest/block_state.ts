@@ -4,7 +4,8 @@
 //
 // A Bio is never changed in place: a handler replaces it with a changed copy (fresh()).
 // A checkpoint of the world then shares the bios instead of copying every one ever
-// submitted (world.ts cloneWorld). Do not hold a Bio across an emit: look it up again.
+// submitted (world.ts cloneWorld): it copies one array of references. Do not hold a Bio
+// across an emit: look it up again.
 import type { EventBase, HandlerTable } from '../core/event';
 
 export type BioOp = 'read' | 'write';
@@ -34,7 +35,8 @@ export interface Bio {
 }
 
 export interface BlockState {
-  bios: Map<number, Bio>;
+  /** every bio submitted: bio #n (numbered from 1 in submission order) is bios[n - 1] */
+  bios: Bio[];
   nextBio: number;
   /** `${kern}/${dev}` -> sector -> seed expected there */
   expect: Map<string, Map<number, number>>;
@@ -55,7 +57,7 @@ function noBios(): BioTally {
 }
 
 export function createBlockState(): BlockState {
-  return { bios: new Map(), nextBio: 1, expect: new Map(), byPage: new Map(), tally: new Map(), open: new Set() };
+  return { bios: [], nextBio: 1, expect: new Map(), byPage: new Map(), tally: new Map(), open: new Set() };
 }
 
 /**
@@ -119,8 +121,13 @@ export type BlockEvent = BlkSubmit | BlkState | BlkComplete | BlkSuspend | BlkEx
 
 type W = { blk: BlockState };
 
+/** Bio #n, or undefined if there is none. */
+export function bioAt(st: BlockState, n: number): Bio | undefined {
+  return n >= 1 ? st.bios[n - 1] : undefined;
+}
+
 function bio(w: W, n: number): Bio {
-  const b = w.blk.bios.get(n);
+  const b = bioAt(w.blk, n);
   if (b === undefined) throw new Error(`no bio #${n}`);
   return b;
 }
@@ -128,8 +135,14 @@ function bio(w: W, n: number): Bio {
 /** Bio `n` replaced by a copy the caller may change (checkpoints share the old one). */
 function fresh(w: W, n: number): Bio {
   const b = { ...bio(w, n) };
-  w.blk.bios.set(n, b);
+  w.blk.bios[n - 1] = b;
   return b;
+}
+
+/** Undo the last submit: the array never ends in a hole, so its length is restored exactly. */
+function dropLast(bios: Bio[]): void {
+  bios.pop();
+  while (bios.length > 0 && bios[bios.length - 1] === undefined) bios.pop();
 }
 
 export const blockHandlers: HandlerTable<W, BlockEvent> = {
@@ -140,12 +153,12 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
         n: s.n, kern: s.kern, dev: s.dev, op: s.op, sector: s.sector, nsect: s.nsect, pfns: s.pfns.slice(), seed: s.seed,
         state: 'queued', completions: 0, status: 0, acrossSuspend: false, executions: 0, execAtSuspend: 0,
       };
-      w.blk.bios.set(b.n, b);
+      w.blk.bios[b.n - 1] = b; // the next one: submit_bio takes nextBio
       w.blk.nextBio = Math.max(w.blk.nextBio, e.bio.n + 1);
       indexPages(w.blk, e.bio, true);
       count(w.blk, b, 1);
     },
-    revert(w, e) { count(w.blk, bio(w, e.bio.n), -1); indexPages(w.blk, e.bio, false); w.blk.bios.delete(e.bio.n); w.blk.nextBio = e.bio.n; },
+    revert(w, e) { count(w.blk, bio(w, e.bio.n), -1); indexPages(w.blk, e.bio, false); dropLast(w.blk.bios); w.blk.nextBio = e.bio.n; },
   },
   'blk.state': {
     apply(w, e) { const b = fresh(w, e.n); count(w.blk, b, -1); e.u = b.state; b.state = e.state; count(w.blk, b, 1); },
@@ -220,5 +233,5 @@ export const blockHandlers: HandlerTable<W, BlockEvent> = {
 /** The bio whose buffer holds guest page `pfn` of kernel `kern`, among unfinished ones. */
 export function bioForPage(st: BlockState, kern: string, pfn: number): Bio | undefined {
   const n = st.byPage.get(pageKey(kern, pfn));
-  return n === undefined ? undefined : st.bios.get(n);
+  return n === undefined ? undefined : bioAt(st, n);
 }

@@ -9,7 +9,7 @@ import { SHUTDOWN } from '../hypervisor/constants';
 import type { XenSystem } from '../system/system';
 import type { Topology } from './build';
 import { patternSeed } from './patterns';
-import { bioTally } from '../guest/block_state';
+import { bioAt, bioTally } from '../guest/block_state';
 
 export interface Verdict { ok: boolean; actual: string }
 
@@ -186,11 +186,11 @@ export class Conditions {
     const data = (typeof v.data === 'object' && v.data !== null && !Array.isArray(v.data) ? v.data : {}) as { [k: string]: unknown };
     if (dev === undefined) {
       // a domain: its kernel's bios and devices
-      if (typeof data.bio === 'number') return this.sys.em.world.blk.bios.get(data.bio)?.kern === subject;
+      if (typeof data.bio === 'number') return bioAt(this.sys.em.world.blk, data.bio)?.kern === subject;
       return v.msg.startsWith(`${subject}:`) || [...this.topo.devices].some(([name, d]) => d.guest === subject && this.concerns(v, name));
     }
     if (typeof data.bio === 'number') {
-      const b = this.sys.em.world.blk.bios.get(data.bio);
+      const b = bioAt(this.sys.em.world.blk, data.bio);
       return b !== undefined && b.kern === dev.guest && b.dev === String(dev.dev.devid);
     }
     const devid = String(dev.dev.devid);
