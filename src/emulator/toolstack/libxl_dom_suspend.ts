@@ -179,7 +179,8 @@ export function moveKernel(em: Emulator, kernel: string, domid: number): void {
   em.emit({ k: 'obj.set', id: kernel, key: 'domid', v: domid });
   em.emit({ k: 'obj.set', id: 'kernels', key: kernel, v: domid });
   for (const a of em.world.actors.actors) {
-    if (a.name.startsWith(`${kernel}/`) && a.alive) em.emit({ k: 'actor.move', id: a.id, dom: domid });
+    // most actors ever spawned are dead (one per I/O): test that first
+    if (a.alive && a.name.startsWith(`${kernel}/`)) em.emit({ k: 'actor.move', id: a.id, dom: domid });
   }
   em.signal(kernelMovedKey(kernel));
 }
