@@ -4,7 +4,6 @@
 // the first stop. The cache holds V8's compiled form of the bundle as the previous
 // session left it. V8 checks a cache against the source, its own version and flags and
 // refuses a stale or damaged one; the bundle is then compiled from source as usual.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import Module from 'node:module';
 import * as os from 'node:os';
@@ -32,9 +31,10 @@ export function requireCached(file: string): unknown {
   let cacheFile: string | null = null;
   let cachedData: Buffer | undefined;
   if (dir !== null) {
-    // V8 compares only the length of the source: a rebuilt bundle gets another file
+    // V8 compares only the length of the source: a rebuilt bundle gets another file. (No
+    // node:crypto for the name: loading it costs a few ms of every start.)
     const st = fs.statSync(file);
-    const key = crypto.createHash('sha1').update(`${file}\0${st.size}\0${st.mtimeMs}\0${process.version}\0${process.arch}`).digest('hex').slice(0, 16);
+    const key = `${fnv1a(file)}-${st.size}-${Math.round(st.mtimeMs * 1000).toString(36)}-${process.version}-${process.arch}`;
     cacheFile = path.join(dir, `${path.basename(file, '.js')}-${key}.v8cache`);
     try { cachedData = fs.readFileSync(cacheFile); } catch { cachedData = undefined; }
   }
@@ -55,6 +55,13 @@ export function requireCached(file: string): unknown {
     });
   }
   return mod.exports;
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 units, in hex: tells bundles at different paths apart. */
+function fnv1a(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 /** Keep the few most recent caches (each rebuilt or moved bundle leaves one behind). */
