@@ -75,6 +75,16 @@ export function readBytes(hv: HvState, dom: number, pfn: number, off: number, le
   return p === undefined ? new Uint8Array(len) : p.slice(off, off + len);
 }
 
+/**
+ * The page itself, for reading in place (undefined: never written, all zeros). No copy:
+ * the caller must neither change it nor keep it past the next event.
+ */
+export function peekPage(hv: HvState, dom: number, pfn: number): Uint8Array | undefined {
+  const d = domain(hv, dom);
+  if (pfn < 0 || pfn >= d.nrPages) throw new RangeError(`dom${dom}: pfn ${pfn} outside 0..${d.nrPages - 1}`);
+  return d.mem.get(pfn);
+}
+
 export function readU32(hv: HvState, dom: number, pfn: number, off: number): number {
   const p = domain(hv, dom).mem.get(pfn);
   if (p === undefined) return 0;
