@@ -4,7 +4,7 @@
 // (data breakpoints); invariant classes and xenstore error replies (exception filters).
 // Each may carry a condition (expr.ts), a hit count and a log message.
 import { VIOLATION_CLASSES, type ViolationClass } from '../emulator/invariants/violation';
-import type { World, WorldEvent } from '../emulator/world';
+import type { WorldEvent } from '../emulator/world';
 import { XS_ERROR } from '../emulator/xenstore/wire';
 import { STATE_BREAKPOINT_RE, XENSTORE_ERROR_FILTER } from './protocol';
 import type { Timeline } from './history';
@@ -52,6 +52,9 @@ export class Breakpoints {
   private byKind = new Map<string, Bp[]>();
   /** any breakpoint reads the world (condition or log message) */
   needsWorld = false;
+  /** the lines with a breakpoint (set at the line's index), or null when a function
+   *  breakpoint may stop at any frame push (a search prefilter, see history.ts) */
+  frameLines: Uint8Array | null = new Uint8Array(0);
   /** set by check(): the breakpoints the last stopping event hit */
   last: Bp[] = [];
 
@@ -221,6 +224,14 @@ export class Breakpoints {
     for (const bp of this.lines.values()) if (bp.cond !== undefined || bp.log !== undefined || bp.hit !== undefined) needs = true;
     this.byKind = m;
     this.needsWorld = needs;
+    let lines: Uint8Array | null = null;
+    if (!m.has('frame.push')) {
+      let last = 0;
+      for (const l of this.lines.keys()) last = Math.max(last, l);
+      lines = new Uint8Array(last + 1);
+      for (const l of this.lines.keys()) lines[l] = 1;
+    }
+    this.frameLines = lines;
   }
 
   get empty(): boolean { return this.byKind.size === 0 && this.lines.size === 0; }
@@ -234,25 +245,26 @@ export class Breakpoints {
 
   /**
    * Does event `i` stop? Counts hits, collects logpoint messages (which never stop).
-   * With conditions, the world must be the state just after the event.
+   * With conditions, the timeline's world must be the state just after the event (it is
+   * read only then: a search over the log asks this of every candidate event).
    */
-  check(e: WorldEvent, i: number, world: World): boolean {
+  check(e: WorldEvent, i: number): boolean {
     // most events concern no breakpoint: find that out without allocating anything
     const line = e.k === 'frame.push' && e.line !== undefined && this.lines.size > 0 ? this.lines.get(e.line) : undefined;
     const list = this.byKind.get(e.k);
     if (line === undefined && list === undefined) return false;
     let hit: Bp[] | null = null;
-    if (line !== undefined && this.consider(line, e, i, world)) (hit ??= []).push(line);
-    if (list !== undefined) for (const bp of list) if (this.consider(bp, e, i, world)) (hit ??= []).push(bp);
+    if (line !== undefined && this.consider(line, e, i)) (hit ??= []).push(line);
+    if (list !== undefined) for (const bp of list) if (this.consider(bp, e, i)) (hit ??= []).push(bp);
     if (hit === null) return false;
     this.last = hit;
     return true;
   }
 
   /** Does `bp` stop at event `i`? Counts the hit, logs (a logpoint never stops). */
-  private consider(bp: Bp, e: WorldEvent, i: number, world: World): boolean {
+  private consider(bp: Bp, e: WorldEvent, i: number): boolean {
     if (!bp.match(e)) return false;
-    const ctx: EvalCtx = { world, event: e, index: i, hits: bp.hits + 1 };
+    const ctx: EvalCtx = { world: this.tl.world, event: e, index: i, hits: bp.hits + 1 };
     if (bp.cond !== undefined) {
       let ok: boolean;
       try { ok = truthy(bp.cond.run(ctx)); } catch { ok = false; }

@@ -19,6 +19,9 @@ export interface Search {
   needsWorld: boolean;
   /** the only event kinds `pred` can accept (null: any); other events are skipped unread */
   kinds?: readonly string[] | null;
+  /** with kinds: the frame pushes `pred` can accept are those on these scenario lines (set
+   *  at the line's index); null or absent: any frame push */
+  frameLines?: Uint8Array | null;
   /** next event to scan, when a search without world spans several slices */
   cursor?: number;
 }
@@ -59,6 +62,8 @@ export class Timeline {
    */
   private codes: Uint8Array | null = new Uint8Array(1 << 16);
   private readonly codeOf = new Map<string, number>();
+  /** the line of every frame push that has one (a scenario statement), 0 for other events */
+  private lineOf = new Int32Array(1 << 16);
 
   constructor(readonly hist: History<World, WorldEvent>, readonly live: PreparedRun | null, readonly scenario: ScenarioInfo | null) {
     this.liveDone = live === null;
@@ -83,11 +88,16 @@ export class Timeline {
       this.codeOf.set(e.k, c);
     }
     if (i >= codes.length) {
-      const grown = new Uint8Array(Math.max(codes.length * 2, i + 1));
+      const n = Math.max(codes.length * 2, i + 1);
+      const grown = new Uint8Array(n);
       grown.set(codes);
       this.codes = codes = grown;
+      const lines = new Int32Array(n);
+      lines.set(this.lineOf);
+      this.lineOf = lines;
     }
     codes[i] = c;
+    this.lineOf[i] = e.k === 'frame.push' ? e.line ?? 0 : 0;
   }
 
   /**
@@ -100,11 +110,21 @@ export class Timeline {
     if (s.kinds === null || s.kinds === undefined || codes === null) return this.hist.find(from, to, s.pred);
     const want = new Uint8Array(256);
     for (const k of s.kinds) { const c = this.codeOf.get(k); if (c !== undefined) want[c] = 1; }
-    const h = this.hist, pred = s.pred;
+    // a continue with line breakpoints opens only the statements on those lines
+    const lines = s.frameLines ?? null;
+    const push = this.codeOf.get('frame.push');
+    if (lines !== null && push !== undefined && want[push] === 1) want[push] = 2;
+    const h = this.hist, pred = s.pred, lineOf = this.lineOf;
     if (to >= from) {
-      for (let i = from, end = Math.min(to, h.length); i < end; i++) if (want[codes[i]] === 1 && pred(h.event(i), i)) return i;
+      for (let i = from, end = Math.min(to, h.length); i < end; i++) {
+        const w = want[codes[i]];
+        if (w !== 0 && (w === 1 || lines![lineOf[i]] === 1) && pred(h.event(i), i)) return i;
+      }
     } else {
-      for (let i = Math.min(from, h.length - 1); i > to; i--) if (want[codes[i]] === 1 && pred(h.event(i), i)) return i;
+      for (let i = Math.min(from, h.length - 1); i > to; i--) {
+        const w = want[codes[i]];
+        if (w !== 0 && (w === 1 || lines![lineOf[i]] === 1) && pred(h.event(i), i)) return i;
+      }
     }
     return -1;
   }

@@ -268,7 +268,7 @@ export class XenDebugSession extends DebugSession {
       s.tl.seek(s.tl.entry);
       if (s.opts.stopOnEntry) { this.report({ kind: 'entry', at: s.tl.position - 1 }); return; }
       const at = s.tl.position - 1;
-      if (at >= 0 && s.bps.check(s.tl.event(at), at, s.tl.world)) { this.report({ kind: 'breakpoint', at, bps: s.bps.last }); return; }
+      if (at >= 0 && s.bps.check(s.tl.event(at), at)) { this.report({ kind: 'breakpoint', at, bps: s.bps.last }); return; }
       await this.runMove('continue', s.tl.scenarioActor >= 0 ? s.tl.scenarioActor : EVENTS_THREAD);
       return;
     }
@@ -276,7 +276,7 @@ export class XenDebugSession extends DebugSession {
     if (o.kind === 'entry') s.tl.entry = o.at + 1;
     if (s.opts.stopOnEntry || o.kind !== 'entry') { this.report(o); return; }
     // a breakpoint on the first statement: the entry event itself
-    if (s.bps.check(s.tl.event(o.at), o.at, s.tl.world)) { this.report({ kind: 'breakpoint', at: o.at, bps: s.bps.last }); return; }
+    if (s.bps.check(s.tl.event(o.at), o.at)) { this.report({ kind: 'breakpoint', at: o.at, bps: s.bps.last }); return; }
     await this.runMove('continue', s.tl.scenarioActor);
   }
 

@@ -96,8 +96,10 @@ export class Stepper {
     const search: Search = {
       needsWorld,
       get kinds() { return stepKinds === null ? null : move === 'entry' ? stepKinds : [...stepKinds, ...bps.kinds()]; },
+      // only breakpoints take frame pushes: those on breakpoint lines, unless a function breakpoint wants any
+      get frameLines() { return step === null ? bps.frameLines : null; },
       pred: (e, i) => {
-        if (move !== 'entry' && bps.check(e, i, tl.world)) { bpHit = bps.last; return true; }
+        if (move !== 'entry' && bps.check(e, i)) { bpHit = bps.last; return true; }
         return step !== null && step.pred(e, i);
       },
     };
