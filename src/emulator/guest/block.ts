@@ -2,7 +2,7 @@
 // device with their buffer pages filled; the frontend takes them off the queue, issues
 // ring requests, and completes them. Completion checks what the invariants need:
 // completed twice, data read back differs from what the guest wrote.
-import { fillPattern, peekPage } from '../hypervisor/memory';
+import { holdsPattern, peekPage } from '../hypervisor/memory';
 import { SECTOR_SIZE, SECTORS_PER_PAGE } from '../blkif/blkif';
 import type { Kernel } from './kernel';
 import { type Bio, type BioOp, bioAt, devKey } from './block_state';
@@ -94,16 +94,10 @@ function checkReadData(k: Kernel, b: Bio, cause: number): void {
 }
 
 const ZERO_PAGE = new Uint8Array(SECTORS_PER_PAGE * SECTOR_SIZE);
-/** the sector's expected bytes are made here, once per check */
-const want = new Uint8Array(SECTOR_SIZE);
 
 /** Do the 512 bytes at `off` hold pattern `seed` of `sector` (zeros when never written)? */
 function sectorMatches(got: Uint8Array, off: number, seed: number | undefined, sector: number): boolean {
-  if (seed === undefined) {
-    for (let i = 0; i < SECTOR_SIZE; i++) if (got[off + i] !== 0) return false;
-    return true;
-  }
-  fillPattern(want, 0, SECTOR_SIZE, seed, sector);
-  for (let i = 0; i < SECTOR_SIZE; i++) if (got[off + i] !== want[i]) return false;
+  if (seed !== undefined) return holdsPattern(got, off, seed, sector);
+  for (let i = 0; i < SECTOR_SIZE; i++) if (got[off + i] !== 0) return false;
   return true;
 }

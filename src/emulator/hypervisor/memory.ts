@@ -265,6 +265,21 @@ export function fillPattern(p: Uint8Array, off: number, len: number, seed: numbe
   }
 }
 
+/** Does sector `sector`'s pattern `seed` sit at `p[off..off+512)`? (fillPattern's bytes, compared as made) */
+export function holdsPattern(p: Uint8Array, off: number, seed: number, sector: number): boolean {
+  if (seed >= STAMP_BASE || (seed >= 0 && seed <= 0xff)) {
+    const want = patternBytes(seed, sector, 1);
+    for (let i = 0; i < 512; i++) if (p[off + i] !== want[i]) return false;
+    return true;
+  }
+  let x = patternState(seed, sector);
+  for (let i = off; i < off + 512; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    if (p[i] !== (x & 0xff)) return false;
+  }
+  return true;
+}
+
 /** xorshift32 start state of a sector's pattern (never 0) */
 function patternState(seed: number, sector: number): number {
   return (Math.imul(seed, 0x9e3779b1) ^ Math.imul(sector + 1, 0x85ebca6b)) | 0 || 1;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fillPattern, patternBytes } from '../../../src/emulator/hypervisor/memory';
+import { STAMP_BASE, fillPattern, holdsPattern, patternBytes } from '../../../src/emulator/hypervisor/memory';
 
 /** The data pattern as first written: one xorshift32 step per byte, per 512-byte sector. */
 function reference(len: number, seed: number, sector: number): Uint8Array {
@@ -27,4 +27,17 @@ test('the data pattern is the same bytes whole page at a time or sector by secto
   fillPattern(p, 512, 1024, 0x4242, 7);
   assert.deepEqual(p.subarray(512, 1536), reference(1024, 0x4242, 7));
   assert.ok(p.subarray(0, 512).every((b) => b === 0xee) && p.subarray(1536).every((b) => b === 0xee));
+});
+
+test('holdsPattern accepts exactly the bytes fillPattern makes, for every kind of seed', () => {
+  for (const seed of [0, 0xa5, 0xff, 0x100, 0x12345, -5, STAMP_BASE + 3]) {
+    for (const sector of [0, 9, 2 ** 31 - 9]) {
+      const p = new Uint8Array(2048);
+      fillPattern(p, 512, 512, seed, sector);
+      assert.ok(holdsPattern(p, 512, seed, sector), `seed ${seed} sector ${sector}`);
+      assert.ok(!holdsPattern(p, 512, seed, sector + 1) || seed <= 0xff, `seed ${seed}: another sector's pattern`);
+      p[512 + 511] ^= 1;
+      assert.ok(!holdsPattern(p, 512, seed, sector), `seed ${seed} sector ${sector}: last byte changed`);
+    }
+  }
 });
