@@ -5,7 +5,8 @@
 import * as path from 'node:path';
 import type * as Emulator from '../extension/emulator';
 import { requireCached } from './codecache';
-import { serveStdio } from './output';
+import { serveStdio, tuneHeap } from './output';
 
+tuneHeap();
 const { XenDebugSession } = requireCached(path.join(__dirname, 'extension-emulator.js')) as typeof Emulator;
 serveStdio(new XenDebugSession());

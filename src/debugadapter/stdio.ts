@@ -1,7 +1,8 @@
 // Serving one DAP session on stdin/stdout, for `xen-domu dap` (dist/adapter.js: main.ts).
-import { serveStdio } from './output';
+import { serveStdio, tuneHeap } from './output';
 import { XenDebugSession } from './session';
 
 export function runAdapter(): void {
+  tuneHeap();
   serveStdio(new XenDebugSession());
 }
