@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Bundles the command line (dist/cli.js), the debug adapter (dist/adapter.js) and the
-// extension (dist/extension.js) with esbuild. `--watch` rebuilds on change.
+// Bundles the command line (dist/cli.js), the debug adapter (dist/adapter.js: a 4 KB loader
+// that compiles dist/extension-emulator.js through a V8 code cache, see
+// src/debugadapter/codecache.ts) and the extension (dist/extension.js) with esbuild.
+// `--watch` rebuilds on change.
 import { build, context } from 'esbuild';
 import { existsSync, chmodSync } from 'node:fs';
 
