@@ -67,14 +67,16 @@ export const worldApplier: Applier<World, WorldEvent> = {
  * A checkpoint copy of the world: every slice deep-copied except what is never changed in
  * place, which the copy shares: xenstore nodes (immutable values, a change replaces the
  * node), disk sectors (a write replaces the sector's array), guest OS bios (a blk.* event
- * replaces the bio, guest/block_state.ts) and guest pages (copy-on-write, hypervisor/memory.ts). Sharing them keeps checkpoints of a big store, disk or guest
+ * replaces the bio, guest/block_state.ts), dead actors (core/actor.ts) and guest pages
+ * (copy-on-write, hypervisor/memory.ts). Sharing them keeps checkpoints of a big store, disk or guest
  * cheap; whoever changes those handlers must keep that promise.
  */
 export function cloneWorld(w: World): World {
   const { xs, disks, hv } = w;
   return {
     clock: copy(w.clock),
-    actors: copy(w.actors),
+    // a dead actor with no frames is shared (core/actor.ts own())
+    actors: { ...copy({ ...w.actors, actors: null }), actors: w.actors.actors.map((a) => (a.alive || a.stack.length > 0 ? copy(a) : a)) },
     hv: {
       ...copy({ ...hv, domains: null, images: null }),
       domains: mapValues(hv.domains, (d) => ({ ...copy({ ...d, mem: null }), mem: sharePages(d.mem) })),
@@ -137,6 +139,6 @@ export function worldSize(w: World): number {
   let n = 0;
   // pages are shared, not copied: one map entry each
   for (const d of w.hv.domains.values()) n += d.mem.size + d.grant.entries.length;
-  // bios are shared too, and an array slot costs a small part of a map entry
-  return n + w.xs.nodes.size + w.objects.objs.size + (w.blk.bios.length >> 4) + w.actors.actors.length;
+  // bios and dead actors are shared too, and an array slot costs a small part of a map entry
+  return n + w.xs.nodes.size + w.objects.objs.size + ((w.blk.bios.length + w.actors.actors.length) >> 4);
 }

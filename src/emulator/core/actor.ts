@@ -50,8 +50,19 @@ export type ActorEvent = ActorSpawn | ActorExit | ActorMove | FramePush | FrameP
 
 interface HasActors { actors: ActorsState }
 
+/**
+ * Actor `id`, safe to change in place. A dead actor with no frames is shared by world
+ * checkpoints (world.ts cloneWorld: one per I/O ever done would otherwise be copied each
+ * time), so one is replaced by a copy first.
+ */
+function own(w: HasActors, id: number): Actor {
+  const a = w.actors.actors[id];
+  if (a.alive) return a;
+  return (w.actors.actors[id] = { ...a, stack: a.stack.slice() });
+}
+
 function top(w: HasActors, a: number): Frame {
-  const st = w.actors.actors[a].stack;
+  const st = own(w, a).stack;
   if (st.length === 0) throw new Error(`actor ${a} has no frame`);
   return st[st.length - 1];
 }
@@ -62,24 +73,24 @@ export const actorHandlers: HandlerTable<HasActors, ActorEvent> = {
     revert(w, e) { w.actors.actors.length = e.id; },
   },
   'actor.exit': {
-    apply(w, e) { const a = w.actors.actors[e.id]; e.u = a.alive; a.alive = false; },
-    revert(w, e) { w.actors.actors[e.id].alive = e.u as boolean; },
+    apply(w, e) { const a = own(w, e.id); e.u = a.alive; a.alive = false; },
+    revert(w, e) { own(w, e.id).alive = e.u as boolean; },
   },
   'actor.move': {
-    apply(w, e) { const a = w.actors.actors[e.id]; e.u = a.dom; a.dom = e.dom; },
-    revert(w, e) { w.actors.actors[e.id].dom = e.u as number; },
+    apply(w, e) { const a = own(w, e.id); e.u = a.dom; a.dom = e.dom; },
+    revert(w, e) { own(w, e.id).dom = e.u as number; },
   },
   'frame.push': {
     apply(w, e) {
       const f: Frame = { fn: e.fn, locals: { ...e.locals }, step: e.step ?? 'entry' };
       if (e.line !== undefined) f.line = e.line;
-      w.actors.actors[e.a ?? 0].stack.push(f);
+      own(w, e.a ?? 0).stack.push(f);
     },
-    revert(w, e) { w.actors.actors[e.a ?? 0].stack.pop(); },
+    revert(w, e) { own(w, e.a ?? 0).stack.pop(); },
   },
   'frame.pop': {
-    apply(w, e) { e.u = w.actors.actors[e.a ?? 0].stack.pop(); },
-    revert(w, e) { w.actors.actors[e.a ?? 0].stack.push(e.u as Frame); },
+    apply(w, e) { e.u = own(w, e.a ?? 0).stack.pop(); },
+    revert(w, e) { own(w, e.a ?? 0).stack.push(e.u as Frame); },
   },
   'frame.local': {
     apply(w, e) {
