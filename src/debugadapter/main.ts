@@ -5,8 +5,7 @@
 import * as path from 'node:path';
 import type * as Emulator from '../extension/emulator';
 import { requireCached } from './codecache';
-import { serveStdio, tuneHeap } from './output';
+import { serveStdio } from './output';
 
-tuneHeap();
 const { XenDebugSession } = requireCached(path.join(__dirname, 'extension-emulator.js')) as typeof Emulator;
 serveStdio(new XenDebugSession());

@@ -1,8 +1,7 @@
 // Serving one DAP session on stdin/stdout, for `xen-domu dap` (dist/adapter.js: main.ts).
-import { serveStdio, tuneHeap } from './output';
+import { serveStdio } from './output';
 import { XenDebugSession } from './session';
 
 export function runAdapter(): void {
-  tuneHeap();
   serveStdio(new XenDebugSession());
 }
