@@ -2,7 +2,7 @@
 // between a disk and guest pages by reference to both (no bytes in the event), so a
 // recording of a block-heavy run stays small and replay re-derives every byte.
 import type { EventBase, HandlerTable } from '../core/event';
-import { beginWrite, readBytes, undoWrite } from '../hypervisor/memory';
+import { beginWrite, keepBytes, undoWrite } from '../hypervisor/memory';
 import type { HvState } from '../hypervisor/state';
 import { SECTOR_SIZE } from '../blkif/blkif';
 
@@ -46,9 +46,9 @@ export const diskHandlers: HandlerTable<W, DiskEvent> = {
     apply(w, e) {
       const d = disk(w, e.id);
       checkExtent(d, e.sector, e.len);
-      // one private copy of the data; each sector is a view of it (sectors are never
-      // changed in place, so the views need no buffers of their own)
-      const bytes = readBytes(w.hv, e.dom, e.pfn, e.off, e.len);
+      // each sector is a view of the guest page, which is copied before it is next changed
+      // (sectors are never changed in place, so the views need no buffers of their own)
+      const bytes = keepBytes(w.hv, e.dom, e.pfn, e.off, e.len);
       const old: (Uint8Array | null)[] = [];
       for (let i = 0; i < e.len / SECTOR_SIZE; i++) {
         old.push(d.data.get(e.sector + i) ?? null);

@@ -85,6 +85,22 @@ export function peekPage(hv: HvState, dom: number, pfn: number): Uint8Array | un
   return d.mem.get(pfn);
 }
 
+/**
+ * Bytes of a page that stay as they are now: a view of the page itself, which from now on
+ * is copied before any write (as a shared page is), instead of a copy of the bytes. For a
+ * backend moving data out (a disk write): the buffer page is usually rewritten whole later,
+ * which replaces it anyway, so nothing is ever copied.
+ */
+export function keepBytes(hv: HvState, dom: number, pfn: number, off: number, len: number): Uint8Array {
+  const d = domain(hv, dom);
+  if (pfn < 0 || pfn >= d.nrPages) throw new RangeError(`dom${dom}: pfn ${pfn} outside 0..${d.nrPages - 1}`);
+  checkRange(off, len);
+  const p = d.mem.get(pfn);
+  if (p === undefined) return new Uint8Array(len);
+  owned.get(d.mem)?.delete(pfn);
+  return p.subarray(off, off + len);
+}
+
 export function readU32(hv: HvState, dom: number, pfn: number, off: number): number {
   const p = domain(hv, dom).mem.get(pfn);
   if (p === undefined) return 0;
