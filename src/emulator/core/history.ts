@@ -13,9 +13,9 @@ export interface HistoryOptions<E extends EventBase = EventBase> {
   /** least events between two checkpoints; larger = less memory, slower far seeks */
   checkpointEvery?: number;
   /**
-   * A deterministic estimate of the cost of cloning the world (e.g. how many entries it
-   * holds). Checkpoints are spaced at least `costFactor` x that many events apart, so
-   * cloning stays a small share of the run as the world grows.
+   * A deterministic estimate of the cost of cloning the world, in halves of an applied
+   * event (world.ts worldSize). Checkpoints are spaced at least `costFactor` x that many
+   * events apart (default 16: clones stay a few percent of the run as the world grows).
    */
   cloneCost?: (w: unknown) => number;
   costFactor?: number;
@@ -64,7 +64,7 @@ export class History<W, E extends EventBase> {
   constructor(private world: W, private readonly applier: Applier<W, E>, opts: HistoryOptions<E> = {}) {
     this.every = Math.max(16, opts.checkpointEvery ?? 8192);
     this.cloneCost = opts.cloneCost;
-    this.costFactor = opts.costFactor ?? 4;
+    this.costFactor = opts.costFactor ?? 16;
     this.keep = !opts.noHistory;
     this.firstApplied = opts.firstApplied;
     this.nextCheckpoint = this.every;
